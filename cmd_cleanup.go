@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// cleanupFlags are the root action's own flags, besides the global ones.
+func cleanupFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "dry-run", EnvVars: []string{envPrefix + "DRY_RUN"},
+			Usage: "report what would be deleted; open the database and MEDIA_ROOT read-only"},
+		&cli.DurationFlag{Name: "every", EnvVars: []string{envPrefix + "EVERY"},
+			Usage: "run now, then again every `D` (like 5m), until SIGTERM or SIGINT"},
+		&cli.IntFlag{Name: "batch-size", Value: cleanup.DefaultBatchSize, EnvVars: []string{envPrefix + "BATCH_SIZE"},
+			Usage: "most rows deleted per write transaction (tuning; the default suits most installs)"},
+		&cli.DurationFlag{Name: "pause", Value: cleanup.DefaultPause, EnvVars: []string{envPrefix + "PAUSE"},
+			Usage: "how long to leave the database to the web app between transactions (tuning)"},
+		&cli.IntFlag{Name: "workers", Value: cleanup.DefaultWorkers, EnvVars: []string{envPrefix + "WORKERS"},
+			Usage: "files removed at once within a transaction (tuning)"},
+	}
+}
+
+// cleanupJob is the root action: the cleanup, once or in a loop.
+type cleanupJob struct {
+	cfg    config
+	dryRun bool
+	opt    cleanup.Options
+	out    printer
+	log    *slog.Logger
+	errOut progressWriter
+}
+
+func cleanupAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return usageError{fmt.Errorf("unexpected argument %q (commands: stats, sweep)", c.Args().First())}
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	every := c.Duration("every")
+	switch {
+	case every < 0:
+		return usageError{fmt.Errorf("--every %s: must not be negative", every)}
+	case c.Int("batch-size") < 1:
+		return usageError{fmt.Errorf("--batch-size %d: must be at least 1", c.Int("batch-size"))}
+	case c.Int("workers") < 1:
+		return usageError{fmt.Errorf("--workers %d: must be at least 1", c.Int("workers"))}
+	case c.Duration("pause") < 0:
+		return usageError{fmt.Errorf("--pause %s: must not be negative", c.Duration("pause"))}
+	}
+	log := newLogger(c.App.ErrWriter)
+	j := &cleanupJob{
+		cfg:    cfg,
+		dryRun: c.Bool("dry-run"),
+		opt: cleanup.Options{
+			TTLHours:  cfg.ttlHours,
+			BatchSize: c.Int("batch-size"),
+			Pause:     c.Duration("pause"),
+			Workers:   c.Int("workers"),
+			Log:       log,
+		},
+		out:    newPrinter(c.App.Writer, cfg.json),
+		log:    log,
+		errOut: progressWriter{w: c.App.ErrWriter},
+	}
+	if every == 0 {
+		return j.once(c.Context)
+	}
+	return j.loop(c.Context, every)
+}
+
+// loop is the sidecar loop built in: a run now, then one every interval. A
+// configuration error on the first run ends it (exit 2); any other failed
+// run is logged and the loop goes on. A signal ends it with exit 0.
+func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
+	err := j.once(ctx)
+	if exitCode(err) == 2 {
+		return err
+	}
+	j.logRunError(err)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			j.logRunError(j.once(ctx))
+		}
+	}
+}
+
+func (j *cleanupJob) logRunError(err error) {
+	if err != nil && !errors.Is(err, errLeftBehind) {
+		j.log.Error("run failed; retrying at the next tick", "error", oneLine(err))
+	}
+}
+
+// once is one run: open, clean up (or preview), report.
+func (j *cleanupJob) once(ctx context.Context) error {
+	db, err := store.Open(ctx, j.cfg.db, j.cfg.storeOptions(j.dryRun))
+	if err != nil {
+		return runError{err}
+	}
+	defer db.Close()
+	media, err := fs.NewRootFs(j.cfg.mediaRoot)
+	if err != nil {
+		return runError{err}
+	}
+	defer media.Close()
+
+	opt := j.opt
+	opt.Now = j.cfg.clock()
+	var rep *cleanup.Report
+	if j.dryRun {
+		rep, err = cleanup.Preview(ctx, db, fs.ReadOnly(media), opt, j.out.listing())
+		if err == nil {
+			err = j.out.endListing(rep)
+		}
+	} else {
+		opt.Progress = j.errOut.progress(ctx, db, opt)
+		rep, err = cleanup.Run(ctx, db, media, opt)
+		j.errOut.clear()
+		if perr := j.out.report(rep); err == nil {
+			err = perr
+		}
+	}
+	if err != nil && ctx.Err() != nil {
+		j.log.Info("interrupted between transactions; the next run finishes the job",
+			"deleted", rep.Deleted, "failed", rep.Failed)
+		err = nil
+	}
+	if err != nil {
+		return runError{err}
+	}
+	if rep.Failed > 0 {
+		return errLeftBehind
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// globalFlags are the flags that every command understands. The app
+// declares them with their environment variables; each subcommand declares
+// them again, without, so that users can also write them after the
+// subcommand (`cleanup-stale stats --db x`). config resolves the two.
+func globalFlags(withEnv bool) []cli.Flag {
+	env := func(name string) []string {
+		if !withEnv {
+			return nil
+		}
+		return []string{name}
+	}
+	return []cli.Flag{
+		&cli.StringFlag{Name: "db", Value: "db.sqlite3", EnvVars: env(envPrefix + "DB"),
+			Usage: "the web app's SQLite database `PATH` (never created)"},
+		&cli.StringFlag{Name: "media-root", Value: "media", EnvVars: env("MEDIA_ROOT"),
+			Usage: "the `DIR` that uploads' paths are relative to"},
+		&cli.IntFlag{Name: "ttl-hours", Value: 24, EnvVars: env(envPrefix + "TTL_HOURS"),
+			Usage: "a submission is stale `N` hours after it was created (identifying) or closed (rejected)"},
+		&cli.StringFlag{Name: "now", EnvVars: env(envPrefix + "NOW"),
+			Usage: "judge staleness as of this RFC 3339 `TIME` instead of the clock"},
+		&cli.DurationFlag{Name: "busy-timeout", Value: 5 * time.Second, EnvVars: env(envPrefix + "BUSY_TIMEOUT"),
+			Usage: "how long to wait for the web app's lock on the database"},
+		&cli.BoolFlag{Name: "json", EnvVars: env(envPrefix + "JSON"),
+			Usage: "print one JSON object per run on stdout instead of text"},
+	}
+}
+
+// config is the resolved global settings.
+type config struct {
+	db          string
+	mediaRoot   string
+	ttlHours    int
+	now         time.Time // zero: the clock
+	busyTimeout time.Duration
+	json        bool
+}
+
+// maxTTLHours keeps now - ttl within what time.Duration can hold.
+const maxTTLHours = math.MaxInt64 / int64(time.Hour)
+
+// loadConfig reads and checks the global flags. A flag written after the
+// subcommand wins over one written before it, which wins over the
+// environment, which wins over the default.
+func loadConfig(c *cli.Context) (config, error) {
+	cfg := config{
+		db:          from(c, "db").String("db"),
+		mediaRoot:   from(c, "media-root").String("media-root"),
+		ttlHours:    from(c, "ttl-hours").Int("ttl-hours"),
+		busyTimeout: from(c, "busy-timeout").Duration("busy-timeout"),
+		json:        from(c, "json").Bool("json"),
+	}
+	switch {
+	case cfg.db == "":
+		return cfg, usageError{fmt.Errorf("--db: empty path")}
+	case cfg.mediaRoot == "":
+		return cfg, usageError{fmt.Errorf("--media-root: empty path")}
+	case cfg.ttlHours < 0:
+		return cfg, usageError{fmt.Errorf("--ttl-hours %d: must be 0 or more", cfg.ttlHours)}
+	case int64(cfg.ttlHours) > maxTTLHours:
+		return cfg, usageError{fmt.Errorf("--ttl-hours %d: must be at most %d", cfg.ttlHours, maxTTLHours)}
+	case cfg.busyTimeout < 0:
+		return cfg, usageError{fmt.Errorf("--busy-timeout %s: must not be negative", cfg.busyTimeout)}
+	}
+	if s := from(c, "now").String("now"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--now %q: not an RFC 3339 time (like 2026-11-25T12:00:00Z)", s)}
+		}
+		cfg.now = t
+	}
+	return cfg, nil
+}
+
+// clock returns the instant to judge staleness at: --now, or the clock.
+func (cfg config) clock() time.Time {
+	if cfg.now.IsZero() {
+		return time.Now()
+	}
+	return cfg.now
+}
+
+// storeOptions are the database settings for cfg.
+func (cfg config) storeOptions(readOnly bool) store.Options {
+	return store.Options{ReadOnly: readOnly, BusyTimeout: cfg.busyTimeout}
+}
+
+// from returns the context whose value of the global flag name counts: the
+// nearest command, subcommand first, where the flag was written (or, for
+// the app, set through its environment variable); else the app's, for the
+// default.
+func from(c *cli.Context, name string) *cli.Context {
+	root := c
+	for _, cc := range c.Lineage() {
+		if cc.Command == nil { // urfave/cli's outermost context has no flags
+			continue
+		}
+		if cc.IsSet(name) {
+			return cc
+		}
+		root = cc
+	}
+	return root
+}

@@ -1,0 +1,67 @@
+package fs
+
+import (
+	"errors"
+	"fmt"
+	iofs "io/fs"
+
+	"github.com/spf13/afero"
+)
+
+// Check reports whether Remove may remove name, a path relative to the
+// root of fsys, without changing anything. It fails for an unsafe path
+// (ErrUnsafePath), a directory, or a path the file system refuses, such as
+// one through a symlink that leaves the root. A missing file is fine.
+func Check(fsys afero.Fs, name string) error {
+	_, _, err := check(fsys, name)
+	return err
+}
+
+// Remove removes the upload at name, a path relative to the root of fsys.
+//
+// A file that is already missing counts as removed: the goal is that it is
+// gone, and a crash after an earlier removal must not block the next run.
+// Only files and symlinks are removed (a symlink itself, never its target).
+// A directory is refused even when empty (a real disk would remove an empty
+// one, afero.MemMapFs even a full one), because no upload is a directory.
+func Remove(fsys afero.Fs, name string) error {
+	clean, exists, err := check(fsys, name)
+	if err != nil || !exists {
+		return err
+	}
+	if err := fsys.Remove(clean); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func check(fsys afero.Fs, name string) (clean string, exists bool, err error) {
+	clean, err = CleanPath(name)
+	if err != nil {
+		return "", false, err
+	}
+	fi, err := lstat(fsys, clean)
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		return clean, false, nil
+	case err != nil:
+		return "", false, err
+	case fi.IsDir():
+		return "", false, fmt.Errorf("%w: %s is a directory", ErrUnsafePath, clean)
+	}
+	return clean, true, nil
+}
+
+// lstat does not follow a final symlink where the file system can tell the
+// difference, so that a link is judged, and removed, as itself.
+func lstat(fsys afero.Fs, name string) (iofs.FileInfo, error) {
+	if l, ok := fsys.(afero.Lstater); ok {
+		fi, _, err := l.LstatIfPossible(name)
+		return fi, err
+	}
+	return fsys.Stat(name)
+}
+
+// ReadOnly wraps fsys so that every change fails. Dry runs get this, so that
+// they are read-only by construction, not by care.
+func ReadOnly(fsys afero.Fs) afero.Fs { return afero.NewReadOnlyFs(fsys) }

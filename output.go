@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// printer writes results on stdout: the seed's text byte for byte, or one
+// JSON object per run.
+type printer struct {
+	w     io.Writer
+	json  bool
+	color bool
+	rows  int // dry-run rows written so far, for the JSON commas
+}
+
+func newPrinter(w io.Writer, asJSON bool) printer {
+	return printer{w: w, json: asJSON, color: isTerminal(w) && os.Getenv("NO_COLOR") == ""}
+}
+
+// bold wraps s in bold when stdout is a terminal, and leaves it alone
+// otherwise, so that pipes and journals get the plain bytes.
+func (p *printer) bold(s string) string {
+	if !p.color {
+		return s
+	}
+	return "\x1b[1m" + s + "\x1b[0m"
+}
+
+// listing streams a dry run: the headline, then one line per row.
+func (p *printer) listing() cleanup.Listing {
+	return cleanup.Listing{
+		Start: func(r *cleanup.Report) error {
+			if p.json {
+				head, err := json.Marshal(struct {
+					DryRun   bool   `json:"dry_run"`
+					TTLHours int    `json:"ttl_hours"`
+					Cutoff   string `json:"cutoff"`
+					Stale    int64  `json:"stale"`
+				}{true, r.TTLHours, r.Cutoff.Format(timeJSON), r.Stale})
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(p.w, "%s,\"submissions\":[", head[:len(head)-1])
+				return err
+			}
+			_, err := fmt.Fprintln(p.w, p.bold(fmt.Sprintf(
+				"DRY RUN: would delete %d stale submission(s) older than %d h.", r.Stale, r.TTLHours)))
+			return err
+		},
+		Row: func(s store.Submission) error {
+			if p.json {
+				b, err := json.Marshal(struct {
+					Slug   string `json:"slug"`
+					Status string `json:"status"`
+					File   string `json:"file"`
+				}{s.Slug, s.Status, s.File})
+				if err != nil {
+					return err
+				}
+				if p.rows > 0 {
+					b = append([]byte{','}, b...)
+				}
+				p.rows++
+				_, err = p.w.Write(b)
+				return err
+			}
+			_, err := fmt.Fprintf(p.w, " - %s (%s)\n", s.Slug, s.Status)
+			return err
+		},
+	}
+}
+
+// endListing closes a dry run's JSON object.
+func (p *printer) endListing(r *cleanup.Report) error {
+	if !p.json {
+		return nil
+	}
+	tail, err := json.Marshal(struct {
+		Deleted  int64             `json:"deleted"`
+		Failed   int64             `json:"failed"`
+		Failures []cleanup.Failure `json:"failures"`
+	}{r.Deleted, r.Failed, r.Failures})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(p.w, "],%s\n", tail[1:])
+	return err
+}
+
+// timeJSON is RFC 3339 with the web app's microseconds.
+const timeJSON = "2006-01-02T15:04:05.999999Z07:00"
+
+// report prints a real run's outcome. The text says nothing when nothing
+// was deleted, so that a timer's journal stays quiet.
+func (p *printer) report(r *cleanup.Report) error {
+	if p.json {
+		b, err := json.Marshal(struct {
+			DryRun   bool              `json:"dry_run"`
+			TTLHours int               `json:"ttl_hours"`
+			Cutoff   string            `json:"cutoff"`
+			Stale    int64             `json:"stale"`
+			Deleted  int64             `json:"deleted"`
+			Failed   int64             `json:"failed"`
+			Failures []cleanup.Failure `json:"failures"`
+		}{false, r.TTLHours, r.Cutoff.Format(timeJSON), r.Stale, r.Deleted, r.Failed, r.Failures})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(p.w, "%s\n", b)
+		return err
+	}
+	if r.Deleted == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintln(p.w, p.bold(fmt.Sprintf(
+		"Deleted %d stale submission(s) older than %d h.", r.Deleted, r.TTLHours)))
+	return err
+}
+
+// newLogger logs to stderr, one key=value line per event. There is no
+// timestamp: journald and container runtimes add their own.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
