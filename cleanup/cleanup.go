@@ -11,27 +11,38 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// Defaults that meet SPEC §4.8 and §5 together: a transaction of
-// DefaultBatchSize rows stays well under the web app's patience, and
-// DefaultPause is long enough for a writer polling with SQLite's busy
-// handler to find the lock free.
+// Defaults that meet SPEC §4.8 and §5 together. A write transaction aims at
+// DefaultTxTarget; DefaultPause after it is long enough for a writer that
+// polls with SQLite's busy handler (sleeps of 1, 2, 5, 10, 15, 20, 25, 25
+// ms ...) to find the lock free before it has waited 100 ms.
 const (
-	DefaultBatchSize = 1000
+	DefaultTxTarget  = 50 * time.Millisecond
 	DefaultPause     = 30 * time.Millisecond
+	DefaultBatchSize = 1000
 	DefaultWorkers   = 8
+)
+
+// Bounds of the adaptive batch size.
+const (
+	minBatch = 50
+	maxBatch = 50000
 )
 
 // Options tunes a run. The zero value of each field means its default.
 type Options struct {
 	TTLHours int
 	Now      time.Time
-	// BatchSize is the most rows one write transaction deletes.
+	// BatchSize is how many rows of each stale status the first write
+	// transaction takes. Later ones grow or shrink it so that each takes
+	// about TxTarget.
 	BatchSize int
-	// Pause is how long the run yields the write lock between transactions.
+	TxTarget  time.Duration
+	// Pause is how long the run leaves the write lock to others between
+	// transactions.
 	Pause time.Duration
 	// Workers is how many files are removed at once within a batch.
 	Workers int
-	// Log receives one line per failure. Nil discards.
+	// Log receives one line per row left behind. Nil discards.
 	Log *slog.Logger
 	// Progress, if set, is called after each committed batch.
 	Progress func(r *Report)
@@ -40,6 +51,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBatchSize
+	}
+	if o.TxTarget <= 0 {
+		o.TxTarget = DefaultTxTarget
 	}
 	if o.Pause <= 0 {
 		o.Pause = DefaultPause
@@ -53,48 +67,45 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// errNeedRefs makes a batch step back, with nothing done, to scan for
-// shared files first. The scan is a read that must not run while the batch
-// holds the write lock.
+// errNeedRefs makes a batch roll back, to scan for shared files first. The
+// scan is a long read that must not run under the write lock.
 var errNeedRefs = errors.New("shared-file scan needed")
 
-// Run deletes the stale submissions and their files, a short write
-// transaction at a time, and yields between transactions. It stops between
-// two transactions when ctx is done; a transaction once begun runs to its
-// commit.
+// Run deletes the stale submissions and their files, in short write
+// transactions over consecutive id ranges, and yields the lock between
+// them. It stops between two transactions when ctx is done; a transaction
+// once begun runs to its commit.
 //
 // An error means the run itself failed (a lock not obtained in time, a
-// broken database); rows left behind because of their files are not
-// errors, they are Report.Failures.
+// broken database). Rows left behind because of their files are not
+// errors; they are Report.Failures.
 func Run(ctx context.Context, db *store.DB, media afero.Fs, opt Options) (*Report, error) {
 	opt = opt.withDefaults()
-	r := &runner{db: db, media: media, opt: opt,
+	r := &runner{db: db, media: media, opt: opt, size: opt.BatchSize,
 		rep: &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
-	for _, status := range store.StaleStatuses {
-		var after int64
-		for more := true; more; {
-			if err := ctx.Err(); err != nil {
-				return r.rep, err
-			}
-			var err error
-			after, more, err = r.batch(context.WithoutCancel(ctx), status, after)
-			if errors.Is(err, errNeedRefs) {
-				if r.refs, err = loadFileRefs(ctx, db); err == nil {
-					continue
-				}
-			}
-			if err != nil {
-				return r.rep, err
-			}
-			if opt.Progress != nil {
-				opt.Progress(r.rep)
-			}
-			if more {
-				time.Sleep(opt.Pause) // let the web app in (SPEC §4.8)
+	var after int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return r.rep, err
+		}
+		end, err := r.batch(context.WithoutCancel(ctx), after)
+		if errors.Is(err, errNeedRefs) {
+			if r.refs, err = loadFileRefs(ctx, db); err == nil {
+				continue
 			}
 		}
+		if err != nil {
+			return r.rep, err
+		}
+		if opt.Progress != nil {
+			opt.Progress(r.rep)
+		}
+		if end == store.NoEnd {
+			return r.rep, nil
+		}
+		after = end
+		time.Sleep(opt.Pause) // let the web app in (SPEC §4.8)
 	}
-	return r.rep, nil
 }
 
 type runner struct {
@@ -102,68 +113,76 @@ type runner struct {
 	media afero.Fs
 	opt   Options
 	rep   *Report
+	size  int       // rows of each status per batch; adapts to TxTarget
 	refs  *fileRefs // nil until a batch first meets a file
 }
 
-// batch is SPEC §4 in order, in one write transaction: find the stale rows,
-// remove their files, delete the rows whose files are gone, commit. A crash
-// anywhere before the commit leaves stale rows whose files may be gone,
-// which the next run deletes; it never leaves a file without its row.
-//
-// It returns the last id it looked at, and whether there may be more.
-func (r *runner) batch(ctx context.Context, status string, after int64) (last int64, more bool, err error) {
-	tx, err := r.db.Begin(ctx, r.rep.Cutoff) // BEGIN IMMEDIATE
+// batch is SPEC §4 in order, in one write transaction over the ids
+// (after, end]: find the stale rows, remove their files, delete the rows
+// whose files are gone, commit. A crash anywhere before the commit leaves
+// stale rows whose files may be gone, which the next run deletes; it never
+// leaves a file whose row is gone.
+func (r *runner) batch(ctx context.Context, after int64) (end int64, err error) {
+	tx, err := r.db.Begin(ctx, r.rep.Cutoff) // BEGIN IMMEDIATE: staleness is judged under the write lock (§4.1)
 	if err != nil {
-		return after, false, err
+		return after, err
 	}
 	defer tx.Rollback()
+	start := time.Now()
 
-	rows, err := tx.Stale(ctx, status, after, r.opt.BatchSize) // judged under the write lock (§4.1)
-	if err != nil || len(rows) == 0 {
-		return after, false, err
+	if end, err = tx.BatchEnd(ctx, after, r.size); err != nil {
+		return after, err
 	}
-	if r.refs == nil && anyFile(rows) {
-		return after, true, errNeedRefs
+	fileless, err := tx.DeleteFileless(ctx, after, end) // no file, nothing to do first
+	if err != nil {
+		return after, err
+	}
+	rows, err := tx.StaleWithFiles(ctx, after, end)
+	if err != nil {
+		return after, err
+	}
+	if r.refs == nil && len(rows) > 0 {
+		return after, errNeedRefs
 	}
 	inUse, err := r.filesInUse(ctx, tx, rows) // a file another row still uses stays (§4.4)
 	if err != nil {
-		return after, false, err
+		return after, err
 	}
 	gone := r.removeFiles(rows, inUse) // confined to MEDIA_ROOT (§4.3); failures keep their rows (§4.6)
-	n, err := tx.Delete(ctx, gone)     // only rows whose file is gone (§4.2)
+	deleted, err := tx.Delete(ctx, gone) // only rows whose file is gone (§4.2)
 	if err != nil {
-		return after, false, err
+		return after, err
 	}
 	if err := tx.Commit(); err != nil {
-		return after, false, err
+		return after, err
 	}
-	r.rep.Stale += int64(len(rows))
-	r.rep.Deleted += n
-	return rows[len(rows)-1].ID, len(rows) == r.opt.BatchSize, nil
+	r.rep.Stale += fileless + int64(len(rows))
+	r.rep.Deleted += fileless + deleted
+	r.adapt(time.Since(start))
+	return end, nil
+}
+
+// adapt sizes the next batch so that its transaction takes about TxTarget,
+// whatever the disk, the row size and the share of rows with files. It at
+// most doubles or halves at a time.
+func (r *runner) adapt(took time.Duration) {
+	next := r.size * 2
+	if took > 0 {
+		next = int(float64(r.size) * float64(r.opt.TxTarget) / float64(took))
+	}
+	r.size = max(minBatch, r.size/2, min(next, r.size*2, maxBatch))
 }
 
 // filesInUse returns the files of rows that another row, outside this
 // batch, still uses.
 func (r *runner) filesInUse(ctx context.Context, tx *store.Tx, rows []store.Submission) (map[string]bool, error) {
-	var files []string
-	ids := make([]int64, len(rows))
-	for i, s := range rows {
-		ids[i] = s.ID
-		if s.File != "" {
-			files = append(files, s.File)
-		}
-	}
-	if len(files) == 0 {
+	if len(rows) == 0 {
 		return nil, nil
 	}
-	return tx.FilesInUse(ctx, files, r.refs.suspectsFor(files), r.refs.maxID, ids)
-}
-
-func anyFile(rows []store.Submission) bool {
-	for _, s := range rows {
-		if s.File != "" {
-			return true
-		}
+	files := make([]string, len(rows))
+	ids := make([]int64, len(rows))
+	for i, s := range rows {
+		files[i], ids[i] = s.File, s.ID
 	}
-	return false
+	return tx.FilesInUse(ctx, files, r.refs.suspectsFor(files), r.refs.maxID, ids)
 }

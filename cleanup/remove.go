@@ -26,7 +26,7 @@ func (r *runner) removeFiles(rows []store.Submission, inUse map[string]bool) []i
 		}()
 	}
 	for i, s := range rows {
-		if s.File != "" && !inUse[s.File] {
+		if !inUse[s.File] {
 			jobs <- i
 		}
 	}

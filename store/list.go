@@ -9,6 +9,13 @@ import (
 // listPage is how many rows of one status EachStale reads per query.
 const listPage = 1000
 
+// staleQuery pages through the stale rows of one status in id order. With
+// status fixed, SQLite walks the status index from (status, id) onwards: an
+// index seek per page, no sort, and no row visited twice across pages.
+const staleQuery = `SELECT id, slug, status, stl_file FROM ` + Table + `
+WHERE status = ?2 AND id > ?3 AND ` + stalePredicate + `
+ORDER BY id LIMIT ?4`
+
 // CountStale returns how many rows are stale at cutoff.
 func (d *DB) CountStale(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64

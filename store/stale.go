@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -17,21 +18,23 @@ type Submission struct {
 	File string
 }
 
-// StaleStatuses are the statuses that can go stale (SPEC §2). Each is
-// judged by its own column, so the tool pages through them one at a time,
-// each one an index range on (status, id).
+// StaleStatuses are the statuses that can go stale (SPEC §2), each judged
+// by its own column.
 var StaleStatuses = []string{"identifying", "rejected"}
 
 // stalePredicate is SPEC §2 word for word, with ?1 the cutoff in the web
 // app's text format. A NULL closed_at compares as NULL, which never matches.
+// Each query that uses it also says `status IN ('identifying', 'rejected')`
+// or `status = ?`, so that SQLite walks the status index, whose entries are
+// (status, id): an index seek, never a table scan.
 const stalePredicate = `((status = 'identifying' AND created_at < ?1) OR (status = 'rejected' AND closed_at < ?1))`
 
-// staleQuery pages through the stale rows of one status in id order. With
-// status fixed, SQLite walks the status index from (status, id) onwards: an
-// index seek per page, no sort, and no row visited twice across pages.
-const staleQuery = `SELECT id, slug, status, stl_file FROM ` + Table + `
-WHERE status = ?2 AND id > ?3 AND ` + stalePredicate + `
-ORDER BY id LIMIT ?4`
+// inRange limits a statement to the batch (?2, ?3] of ids, through the
+// status index.
+const inRange = `status IN ('identifying', 'rejected') AND id > ?2 AND id <= ?3 AND ` + stalePredicate
+
+// NoEnd is the end of a batch that reaches past the last row.
+const NoEnd = int64(math.MaxInt64)
 
 // Tx is one short write transaction of the cleanup.
 type Tx struct {
@@ -53,21 +56,56 @@ func (d *DB) Begin(ctx context.Context, cutoff time.Time) (*Tx, error) {
 	return &Tx{tx: tx, cutoff: FormatTime(cutoff)}, nil
 }
 
-// Stale returns up to limit stale rows of status with id > afterID, in id
-// order. It runs inside the write transaction, so the rows it returns stay
-// stale until Commit: nobody else can write in between.
-func (t *Tx) Stale(ctx context.Context, status string, afterID int64, limit int) ([]Submission, error) {
-	return scanSubmissions(t.tx.QueryContext(ctx, staleQuery, t.cutoff, status, afterID, limit))
+// BatchEnd returns where the batch that starts after id `after` ends: the
+// highest end such that (after, end] holds at most n rows of each stale
+// status, or NoEnd when fewer than n of each remain. It reads the status
+// index only (it holds the ids), not the table.
+func (t *Tx) BatchEnd(ctx context.Context, after int64, n int) (int64, error) {
+	end := NoEnd
+	for _, status := range StaleStatuses {
+		var id int64
+		err := t.tx.QueryRowContext(ctx, `SELECT id FROM `+Table+`
+WHERE status = ?1 AND id > ?2 ORDER BY id LIMIT 1 OFFSET ?3`, status, after, n-1).Scan(&id)
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return 0, fmt.Errorf("find batch end: %w", err)
+		case id < end:
+			end = id
+		}
+	}
+	return end, nil
+}
+
+// DeleteFileless deletes the stale rows in (after, end] that have no file,
+// and returns how many. With no file to remove first, they go in a single
+// statement that never leaves SQLite.
+func (t *Tx) DeleteFileless(ctx context.Context, after, end int64) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM `+Table+` WHERE stl_file = '' AND `+inRange,
+		t.cutoff, after, end)
+	if err != nil {
+		return 0, fmt.Errorf("delete rows without files: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// StaleWithFiles returns the stale rows in (after, end] that have a file.
+// It runs inside the write transaction, so the rows it returns stay stale
+// until Commit: nobody else can write in between.
+func (t *Tx) StaleWithFiles(ctx context.Context, after, end int64) ([]Submission, error) {
+	return scanSubmissions(t.tx.QueryContext(ctx, `SELECT id, slug, status, stl_file FROM `+Table+`
+WHERE stl_file <> '' AND `+inRange, t.cutoff, after, end))
 }
 
 // Delete deletes the rows with the given ids, if they are still stale, and
 // returns how many it deleted. Re-checking the predicate costs nothing and
-// means that no code path can delete a live row.
+// means that no code path can delete a live row. NOT INDEXED keeps SQLite
+// from walking the status index instead of looking the ids up.
 func (t *Tx) Delete(ctx context.Context, ids []int64) (int64, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM `+Table+`
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM `+Table+` NOT INDEXED
 WHERE id IN (SELECT value FROM json_each(?2)) AND `+stalePredicate, t.cutoff, jsonInts(ids))
 	if err != nil {
 		return 0, fmt.Errorf("delete: %w", err)
