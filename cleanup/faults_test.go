@@ -1,0 +1,100 @@
+package cleanup_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+// faultyFs fails Remove for chosen paths, as a disk would with EACCES or
+// EIO, and works normally for every other path.
+type faultyFs struct {
+	afero.Fs
+	fail map[string]syscall.Errno
+}
+
+func (f faultyFs) Remove(name string) error {
+	if errno, ok := f.fail[name]; ok {
+		return &os.PathError{Op: "remove", Path: name, Err: errno}
+	}
+	return f.Fs.Remove(name)
+}
+
+// TestFailuresKeepTheirRows: a file that cannot be removed, or a path that
+// is unsafe, keeps its row; every other stale row still goes; each failure
+// is logged with slug and path (SPEC §4.6, §4.3). Once the fault is gone,
+// the next run finishes the job.
+func TestFailuresKeepTheirRows(t *testing.T) {
+	old := refNow.Add(-48 * time.Hour)
+	dsn := storetest.NewMemory(t)
+	rows := []storetest.Row{
+		{Slug: "ok-1", File: "stl/ok-1.stl"},
+		{Slug: "eacces", File: "stl/eacces.stl"},
+		{Slug: "ok-2", File: "stl/ok-2.stl"},
+		{Slug: "eio", File: "stl/eio.stl"},
+		{Slug: "dotdot", File: "../outside.stl"},
+		{Slug: "absolute", File: "/etc/hostname"},
+		{Slug: "directory", File: "stl/sub"},
+		{Slug: "ok-3"},
+	}
+	for i := range rows {
+		rows[i].Status, rows[i].Created = "identifying", old
+	}
+	storetest.Insert(t, storetest.DB(t, dsn), rows...)
+	storetest.Insert(t, storetest.DB(t, dsn), storetest.Row{Slug: "live", Status: "pending", Created: old, File: "stl/live.stl"})
+	mem := afero.NewMemMapFs()
+	fstest.Write(t, mem, "stl/ok-1.stl", "stl/eacces.stl", "stl/ok-2.stl", "stl/eio.stl", "stl/sub/inner.stl", "stl/live.stl")
+	faulty := faultyFs{Fs: mem, fail: map[string]syscall.Errno{"stl/eacces.stl": syscall.EACCES, "stl/eio.stl": syscall.EIO}}
+
+	var logs bytes.Buffer
+	opt := fast(24, refNow)
+	opt.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	rep, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), faulty, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := []string{"absolute", "directory", "dotdot", "eacces", "eio"}
+	assertEqual(t, "surviving rows", remaining(t, dsn), append(slices.Clone(failed), "live"))
+	assertEqual(t, "surviving files", fstest.Files(t, mem),
+		[]string{"stl/eacces.stl", "stl/eio.stl", "stl/live.stl", "stl/sub/inner.stl"})
+	assertEqual(t, "stale, deleted, failed", []int64{rep.Stale, rep.Deleted, rep.Failed}, []int64{8, 3, 5})
+	var reported []string
+	for _, f := range rep.Failures {
+		reported = append(reported, f.Slug+" "+f.Path)
+		if f.Error == "" {
+			t.Errorf("failure %s has no error text", f.Slug)
+		}
+	}
+	assertEqual(t, "reported failures", sorted(reported), []string{
+		"absolute /etc/hostname", "directory stl/sub", "dotdot ../outside.stl",
+		"eacces stl/eacces.stl", "eio stl/eio.stl"})
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	assertEqual(t, "log lines", len(lines), len(failed))
+	for _, want := range []string{"slug=eacces path=stl/eacces.stl", "permission denied", "slug=eio path=stl/eio.stl", "input/output error", "slug=dotdot path=../outside.stl"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+
+	// The fault is fixed: the next run removes what it can, and the unsafe
+	// rows stay for the operator.
+	rep, err = cleanup.Run(context.Background(), storetest.Open(t, dsn, false), mem, fast(24, refNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "surviving rows after the fix", remaining(t, dsn), []string{"absolute", "directory", "dotdot", "live"})
+	assertEqual(t, "surviving files after the fix", fstest.Files(t, mem), []string{"stl/live.stl", "stl/sub/inner.stl"})
+	assertEqual(t, "failed after the fix", rep.Failed, int64(3))
+}

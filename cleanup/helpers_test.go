@@ -1,0 +1,103 @@
+package cleanup_test
+
+import (
+	"bufio"
+	"database/sql"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+// refNow is the instant the reference slugs were computed at.
+var refNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// fast keeps unit tests quick: tiny batches (many transactions, so paging
+// is exercised) and no pause.
+func fast(ttlHours int, now time.Time) cleanup.Options {
+	return cleanup.Options{TTLHours: ttlHours, Now: now, BatchSize: 7, Pause: time.Nanosecond}
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dump renders every row, every column, in id order: two dumps are equal
+// when no row was changed.
+func dump(t *testing.T, db *sql.DB) map[string]string {
+	t.Helper()
+	rows, err := db.Query(`SELECT slug, id || '|' || status || '|' || email || '|' || stl_file || '|' ||
+created_at || '|' || coalesce(closed_at, 'NULL') FROM ` + store.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var slug, all string
+		if err := rows.Scan(&slug, &all); err != nil {
+			t.Fatal(err)
+		}
+		out[slug] = all
+	}
+	return out
+}
+
+// without returns all minus drop, sorted.
+func without(all, drop []string) []string {
+	var out []string
+	for _, s := range all {
+		if !slices.Contains(drop, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// assertEqual fails unless got equals want. For lists of names it says
+// which are missing and which are unexpected, not the whole lists.
+func assertEqual[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	g, w := fmt.Sprint(got), fmt.Sprint(want)
+	if g == w {
+		return
+	}
+	if gs, ok := any(got).([]string); ok {
+		ws := any(want).([]string)
+		t.Errorf("%s: missing %v, unexpected %v (got %d, want %d)", what, without(ws, gs), without(gs, ws), len(gs), len(ws))
+		return
+	}
+	t.Errorf("%s:\n got  %s\n want %s", what, g, w)
+}
+
+// slugsOf keeps the slugs in db order.
+func remaining(t *testing.T, dsn string) []string {
+	t.Helper()
+	return sorted(storetest.Slugs(t, storetest.DB(t, dsn)))
+}

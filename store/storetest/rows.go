@@ -1,0 +1,108 @@
+package storetest
+
+import (
+	"database/sql"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// keepers holds the connection of each memory database, by DSN; test code
+// reads and writes through it.
+var keepers sync.Map
+
+// DB returns the raw connection behind a DSN from NewMemory or LoadMemory,
+// for the test's own SQL.
+func DB(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	db, ok := keepers.Load(dsn)
+	if !ok {
+		t.Fatalf("storetest: %s is not a memory database of this test", dsn)
+	}
+	return db.(*sql.DB)
+}
+
+// Row is a submission to insert. Times are written exactly as the web app
+// writes them (store.FormatTime); a zero Closed is NULL.
+type Row struct {
+	ID      int64 // 0: the next id
+	Slug    string
+	Status  string
+	File    string
+	Created time.Time
+	Closed  time.Time
+}
+
+// Insert adds rows to db.
+func Insert(t testing.TB, db *sql.DB, rows ...Row) {
+	t.Helper()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.Prepare(`INSERT INTO ` + store.Table + `
+(id, slug, status, email, stl_file, created_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	for _, r := range rows {
+		var id, closed any
+		if r.ID != 0 {
+			id = r.ID
+		}
+		if !r.Closed.IsZero() {
+			closed = store.FormatTime(r.Closed)
+		}
+		if _, err := stmt.Exec(id, r.Slug, r.Status, r.Slug+"@example.org", r.File, store.FormatTime(r.Created), closed); err != nil {
+			t.Fatalf("insert %s: %v", r.Slug, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Slugs returns every slug in db, in id order.
+func Slugs(t testing.TB, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT slug FROM ` + store.Table + ` ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Files returns slug -> stl_file for every row in db.
+func Files(t testing.TB, db *sql.DB) map[string]string {
+	t.Helper()
+	rows, err := db.Query(`SELECT slug, stl_file FROM ` + store.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var slug, file string
+		if err := rows.Scan(&slug, &file); err != nil {
+			t.Fatal(err)
+		}
+		out[slug] = file
+	}
+	return out
+}
