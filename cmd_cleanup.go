@@ -22,11 +22,11 @@ func cleanupFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "every", EnvVars: []string{envPrefix + "EVERY"},
 			Usage: "run now, then again every `D` (like 5m), until SIGTERM or SIGINT"},
 		&cli.IntFlag{Name: "batch-size", Value: cleanup.DefaultBatchSize, EnvVars: []string{envPrefix + "BATCH_SIZE"},
-			Usage: "most rows deleted per write transaction (tuning; the default suits most installs)"},
+			Usage: "`N` rows of each status in the first write transaction; later ones adapt to take ~50 ms (tuning)"},
 		&cli.DurationFlag{Name: "pause", Value: cleanup.DefaultPause, EnvVars: []string{envPrefix + "PAUSE"},
-			Usage: "how long to leave the database to the web app between transactions (tuning)"},
+			Usage: "leave the database to the web app for `D` between transactions (tuning)"},
 		&cli.IntFlag{Name: "workers", Value: cleanup.DefaultWorkers, EnvVars: []string{envPrefix + "WORKERS"},
-			Usage: "files removed at once within a transaction (tuning)"},
+			Usage: "remove up to `N` files at once within a transaction (tuning)"},
 	}
 }
 

@@ -31,7 +31,7 @@ func globalFlags(withEnv bool) []cli.Flag {
 		&cli.StringFlag{Name: "now", EnvVars: env(envPrefix + "NOW"),
 			Usage: "judge staleness as of this RFC 3339 `TIME` instead of the clock"},
 		&cli.DurationFlag{Name: "busy-timeout", Value: 5 * time.Second, EnvVars: env(envPrefix + "BUSY_TIMEOUT"),
-			Usage: "how long to wait for the web app's lock on the database"},
+			Usage: "wait up to `D` for the web app's lock on the database"},
 		&cli.BoolFlag{Name: "json", EnvVars: env(envPrefix + "JSON"),
 			Usage: "print one JSON object per run on stdout instead of text"},
 	}

@@ -55,7 +55,11 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	case fi.IsDir():
 		return nil, fmt.Errorf("%w: %s is a directory", ErrNoDatabase, path)
 	}
-	return OpenDSN(ctx, fileURI(path, opt.ReadOnly), opt)
+	d, err := OpenDSN(ctx, fileURI(path, opt.ReadOnly), opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return d, nil
 }
 
 // OpenDSN opens a database named by a modernc.org/sqlite DSN, for example an
