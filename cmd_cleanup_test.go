@@ -143,7 +143,7 @@ func TestConfinementEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := filepath.Join(dir, "db.sqlite3")
-	exec(t, db, `INSERT INTO submissions_submission (slug, status, email, stl_file, created_at) VALUES
+	execSQL(t, db, `INSERT INTO submissions_submission (slug, status, email, stl_file, created_at) VALUES
  ('evil-dotdot', 'identifying', 'e@x', '../x.stl', '2026-11-01 00:00:00'),
  ('evil-absolute', 'identifying', 'e@x', '`+outside+`/x.stl', '2026-11-01 00:00:00'),
  ('evil-symlink', 'identifying', 'e@x', 'stl/link/x.stl', '2026-11-01 00:00:00')`)
@@ -176,7 +176,7 @@ func TestConfinementEndToEnd(t *testing.T) {
 	}
 }
 
-func exec(t *testing.T, path, query string) {
+func execSQL(t *testing.T, path, query string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the real cleanup-stale once per test run, for the tests
+// that kill it or run two at once.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cleanup-stale-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "cleanup-stale")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build: %v\n%s", buildErr, binPath)
+	}
+	return binPath
+}
+
+// generatedNow is the instant generated installs are stale at.
+var generatedNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// generated makes an install on disk, in dir: db.sqlite3 with the web
+// app's schema and spec's rows, and media/ with every upload.
+func generated(t *testing.T, dir string, spec storetest.Spec) (db, media string) {
+	t.Helper()
+	spec.Now = generatedNow
+	db, media = filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	raw, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(storetest.Schema(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := storetest.Generate(raw, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(media, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := storetest.WriteFiles(raw, media); err != nil {
+		t.Fatal(err)
+	}
+	return db, media
+}
+
+// countStale counts the rows stale at generatedNow with a 24 h TTL. It
+// opens the database read-write, as the next run would, so that a hot
+// journal left by a kill is rolled back first.
+func countStale(t *testing.T, db string) int64 {
+	t.Helper()
+	d, err := store.Open(context.Background(), db, store.Options{BusyTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	n, err := d.CountStale(context.Background(), generatedNow.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
