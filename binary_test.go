@@ -88,3 +88,13 @@ func countStale(t *testing.T, db string) int64 {
 	}
 	return n
 }
+
+// openSQL opens the database at path read-write, for the test's own SQL.
+func openSQL(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}

@@ -111,7 +111,7 @@ func (j *cleanupJob) logRunError(err error) {
 func (j *cleanupJob) once(ctx context.Context) error {
 	db, err := store.Open(ctx, j.cfg.db, j.cfg.storeOptions(j.dryRun))
 	if err != nil {
-		return runError{err}
+		return runError{j.cfg.explain(err)}
 	}
 	defer db.Close()
 	media, err := fs.NewRootFs(j.cfg.mediaRoot)
@@ -142,7 +142,7 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		err = nil
 	}
 	if err != nil {
-		return runError{err}
+		return runError{j.cfg.explain(err)}
 	}
 	if rep.Failed > 0 {
 		return errLeftBehind

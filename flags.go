@@ -91,6 +91,16 @@ func (cfg config) clock() time.Time {
 	return cfg.now
 }
 
+// explain makes a lock timeout say what happened and which knob governs
+// it; other errors pass through.
+func (cfg config) explain(err error) error {
+	if store.IsBusy(err) {
+		return fmt.Errorf("%s is locked: another connection held it for longer than --busy-timeout %s (%w)",
+			cfg.db, cfg.busyTimeout, err)
+	}
+	return err
+}
+
 // storeOptions are the database settings for cfg.
 func (cfg config) storeOptions(readOnly bool) store.Options {
 	return store.Options{ReadOnly: readOnly, BusyTimeout: cfg.busyTimeout}
