@@ -23,6 +23,8 @@ func cleanupFlags() []cli.Flag {
 			Usage: "run now, then again every `D` (like 5m), until SIGTERM or SIGINT"},
 		&cli.IntFlag{Name: "batch-size", Value: cleanup.DefaultBatchSize, EnvVars: []string{envPrefix + "BATCH_SIZE"},
 			Usage: "`N` rows of each status in the first write transaction; later ones adapt to take ~50 ms (tuning)"},
+		&cli.DurationFlag{Name: "tx-target", Value: cleanup.DefaultTxTarget, EnvVars: []string{envPrefix + "TX_TARGET"},
+			Usage: "aim for write transactions of `D`, holding the web app's lock that long at most (tuning)"},
 		&cli.DurationFlag{Name: "pause", Value: cleanup.DefaultPause, EnvVars: []string{envPrefix + "PAUSE"},
 			Usage: "leave the database to the web app for `D` between transactions (tuning)"},
 		&cli.IntFlag{Name: "workers", Value: cleanup.DefaultWorkers, EnvVars: []string{envPrefix + "WORKERS"},
@@ -58,6 +60,8 @@ func cleanupAction(c *cli.Context) error {
 		return usageError{fmt.Errorf("--workers %d: must be at least 1", c.Int("workers"))}
 	case c.Duration("pause") < 0:
 		return usageError{fmt.Errorf("--pause %s: must not be negative", c.Duration("pause"))}
+	case c.Duration("tx-target") <= 0:
+		return usageError{fmt.Errorf("--tx-target %s: must be positive", c.Duration("tx-target"))}
 	}
 	log := newLogger(c.App.ErrWriter)
 	j := &cleanupJob{
@@ -66,6 +70,7 @@ func cleanupAction(c *cli.Context) error {
 		opt: cleanup.Options{
 			TTLHours:  cfg.ttlHours,
 			BatchSize: c.Int("batch-size"),
+			TxTarget:  c.Duration("tx-target"),
 			Pause:     c.Duration("pause"),
 			Workers:   c.Int("workers"),
 			Log:       log,

@@ -16,8 +16,8 @@ import (
 // polls with SQLite's busy handler (sleeps of 1, 2, 5, 10, 15, 20, 25, 25
 // ms ...) to find the lock free before it has waited 100 ms.
 const (
-	DefaultTxTarget  = 50 * time.Millisecond
-	DefaultPause     = 30 * time.Millisecond
+	DefaultTxTarget  = 40 * time.Millisecond
+	DefaultPause     = 25 * time.Millisecond
 	DefaultBatchSize = 1000
 	DefaultWorkers   = 8
 )
@@ -163,14 +163,15 @@ func (r *runner) batch(ctx context.Context, after int64) (end int64, err error) 
 }
 
 // adapt sizes the next batch so that its transaction takes about TxTarget,
-// whatever the disk, the row size and the share of rows with files. It at
-// most doubles or halves at a time.
+// whatever the disk, the row size and the share of rows with files. It
+// shrinks at once when a transaction ran long, and grows at most fourfold
+// at a time, so that one fast batch cannot make the next one huge.
 func (r *runner) adapt(took time.Duration) {
-	next := r.size * 2
+	next := r.size * 4
 	if took > 0 {
 		next = int(float64(r.size) * float64(r.opt.TxTarget) / float64(took))
 	}
-	r.size = max(minBatch, r.size/2, min(next, r.size*2, maxBatch))
+	r.size = max(minBatch, min(next, r.size*4, maxBatch))
 }
 
 // filesInUse returns the files of rows that another row, outside this

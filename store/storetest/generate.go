@@ -32,8 +32,9 @@ func Generate(db *sql.DB, spec Spec) error {
 		return fmt.Errorf("generate: %d stale + %d recent > %d rows", spec.Stale, spec.Recent, spec.Rows)
 	}
 	// p is a permutation of the ids (a multiplier coprime with Rows), so
-	// that exactly Stale rows are stale and they are spread evenly.
-	mul := 1000003
+	// that exactly Stale rows are stale; a multiplier near Rows times the
+	// golden ratio spreads them evenly over the ids.
+	mul := int(float64(spec.Rows)*0.6180339887) | 1
 	for gcd(mul, spec.Rows) != 1 {
 		mul += 2
 	}

@@ -41,9 +41,19 @@ func Testdata(t testing.TB, elem ...string) string {
 // (testdata/reference/schema.sql), ready to execute.
 func Schema(t testing.TB) string {
 	t.Helper()
-	b, err := os.ReadFile(Testdata(t, "reference", "schema.sql"))
+	s, err := ReadSchema(Testdata(t, "reference", "schema.sql"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	return s
+}
+
+// ReadSchema reads a schema dump (sqlite3's .schema) and makes it
+// executable on an empty database.
+func ReadSchema(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
 	}
 	var keep []string
 	for _, line := range strings.Split(string(b), "\n") {
@@ -53,7 +63,7 @@ func Schema(t testing.TB) string {
 			keep = append(keep, line)
 		}
 	}
-	return strings.Join(keep, "\n")
+	return strings.Join(keep, "\n"), nil
 }
 
 var memCount atomic.Int64

@@ -1,0 +1,61 @@
+// Command gendb writes a web app database for the benchmarks: the web app's
+// schema (testdata/reference/schema.sql) and generated rows in its exact
+// timestamp format, stale at 2026-11-25T12:00:00Z with a 24 h TTL.
+//
+//	go run ./.ci/gendb -out db.sqlite3 -rows 500000 -stale 100000 [-files media]
+package main
+
+import (
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+func main() {
+	out := flag.String("out", "", "database file to create (must not exist)")
+	rows := flag.Int("rows", 1000, "rows in all")
+	stale := flag.Int("stale", 0, "stale rows among them")
+	recent := flag.Int("recent", 100, "identifying or rejected rows that are not stale yet")
+	files := flag.String("files", "", "if set, give every row a file and write the files under this directory")
+	schema := flag.String("schema", "testdata/reference/schema.sql", "the web app's schema")
+	flag.Parse()
+	if err := run(*out, *schema, *files, storetest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "",
+		Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}); err != nil {
+		fmt.Fprintln(os.Stderr, "gendb:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out, schemaPath, media string, spec storetest.Spec) error {
+	if out == "" {
+		return fmt.Errorf("-out is required")
+	}
+	if _, err := os.Stat(out); err == nil {
+		return fmt.Errorf("%s exists", out)
+	}
+	schema, err := storetest.ReadSchema(schemaPath)
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", out)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Exec(schema); err != nil {
+		return err
+	}
+	if err := storetest.Generate(db, spec); err != nil {
+		return err
+	}
+	if media != "" {
+		return storetest.WriteFiles(db, media)
+	}
+	return nil
+}
