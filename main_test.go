@@ -130,4 +130,3 @@ func (r result) wantOneLineError(t *testing.T, code int, words ...string) {
 		t.Errorf("stdout %q, want nothing", r.stdout)
 	}
 }
-

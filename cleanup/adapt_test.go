@@ -16,13 +16,13 @@ func TestAdaptKeepsTransactionsShort(t *testing.T) {
 		took time.Duration
 		want int
 	}{
-		{20 * time.Millisecond, 2000},  // half the target: double
-		{time.Millisecond, 8000},       // far under: only fourfold
-		{40 * time.Millisecond, 8000},  // on target: stay
-		{80 * time.Millisecond, 4000},  // twice the target: halve
-		{400 * time.Millisecond, 400},  // ten times: a tenth, at once
-		{50 * time.Millisecond, 320},   // proportional in between
-		{0, 1280},                      // too fast to measure: fourfold
+		{20 * time.Millisecond, 2000}, // half the target: double
+		{time.Millisecond, 8000},      // far under: only fourfold
+		{40 * time.Millisecond, 8000}, // on target: stay
+		{80 * time.Millisecond, 4000}, // twice the target: halve
+		{400 * time.Millisecond, 400}, // ten times: a tenth, at once
+		{50 * time.Millisecond, 320},  // proportional in between
+		{0, 1280},                     // too fast to measure: fourfold
 	} {
 		r.adapt(step.took)
 		if r.size != step.want {

@@ -148,7 +148,7 @@ func (r *runner) batch(ctx context.Context, after int64) (end int64, err error) 
 	if err != nil {
 		return after, err
 	}
-	gone := r.removeFiles(rows, inUse) // confined to MEDIA_ROOT (§4.3); failures keep their rows (§4.6)
+	gone := r.removeFiles(rows, inUse)   // confined to MEDIA_ROOT (§4.3); failures keep their rows (§4.6)
 	deleted, err := tx.Delete(ctx, gone) // only rows whose file is gone (§4.2)
 	if err != nil {
 		return after, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"syscall"
 
 	"github.com/spf13/afero"
 )
@@ -25,6 +26,13 @@ func Check(fsys afero.Fs, name string) error {
 // A directory is refused even when empty (a real disk would remove an empty
 // one, afero.MemMapFs even a full one), because no upload is a directory.
 func Remove(fsys afero.Fs, name string) error {
+	if fr, ok := fsys.(fileRemover); ok {
+		if clean, err := CleanPath(name); err != nil {
+			return err
+		} else if err := fr.RemoveFile(clean); !errors.Is(err, errors.ErrUnsupported) {
+			return removeResult(fsys, clean, err)
+		}
+	}
 	clean, exists, err := check(fsys, name)
 	if err != nil || !exists {
 		return err
@@ -33,6 +41,28 @@ func Remove(fsys afero.Fs, name string) error {
 		return err
 	}
 	return nil
+}
+
+// fileRemover is a file system that can remove a file, and refuse a
+// directory, in one step (RootFs, with unlinkat).
+type fileRemover interface {
+	RemoveFile(name string) error
+}
+
+// removeResult turns RemoveFile's outcome into Remove's: missing is fine,
+// and a directory is refused with the same error as the two-step path.
+func removeResult(fsys afero.Fs, clean string, err error) error {
+	switch {
+	case err == nil, errors.Is(err, iofs.ErrNotExist):
+		return nil
+	case errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.EPERM):
+		// Linux says EISDIR for a directory, other systems EPERM; EPERM
+		// may also be a real refusal (chattr +i), so look before saying.
+		if fi, lerr := lstat(fsys, clean); lerr == nil && fi.IsDir() {
+			return fmt.Errorf("%w: %s is a directory", ErrUnsafePath, clean)
+		}
+	}
+	return err
 }
 
 func check(fsys afero.Fs, name string) (clean string, exists bool, err error) {

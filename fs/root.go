@@ -21,14 +21,25 @@ var ErrNoMediaRoot = errors.New("MEDIA_ROOT not usable")
 // fails with an error and touches nothing.
 //
 // Removing many uploads from a few directories is its hot path, so it keeps
-// the directories it has opened (each one an os.Root itself, so just as
-// confined) and removes a file with a single unlinkat in its directory,
+// the directories it has opened (each one opened through os.Root, so just
+// as confined) and removes a file with a single unlinkat in its directory,
 // instead of walking every component of the path again.
 type RootFs struct {
 	root *os.Root
 
 	mu   sync.Mutex
-	dirs map[string]*os.Root // by clean relative directory; bounded by maxCachedDirs
+	dirs map[string]*openDir // by clean relative directory; bounded by maxCachedDirs
+}
+
+// openDir is one opened directory inside the root.
+type openDir struct {
+	root *os.Root // for Lstat and Remove
+	file *os.File // the same directory, for unlinkat
+}
+
+func (d *openDir) close() {
+	d.file.Close()
+	d.root.Close()
 }
 
 // maxCachedDirs bounds the open directory handles. Uploads are filed by
@@ -49,7 +60,7 @@ func NewRootFs(dir string) (*RootFs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoMediaRoot, err)
 	}
-	return &RootFs{root: root, dirs: map[string]*os.Root{}}, nil
+	return &RootFs{root: root, dirs: map[string]*openDir{}}, nil
 }
 
 // Close releases the directory handles.
@@ -57,55 +68,73 @@ func (r *RootFs) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, d := range r.dirs {
-		d.Close()
+		d.close()
 		delete(r.dirs, k)
 	}
 	return r.root.Close()
 }
 
-// in returns the confined directory that holds name, and name's base there.
-func (r *RootFs) in(name string) (*os.Root, string, error) {
-	dir, base := path.Split(path.Clean(name))
-	dir = path.Clean(dir)
-	if dir == "." || base == "" || base == "." || base == ".." {
-		return r.root, name, nil
+// in returns the opened directory that holds name, and name's base in it.
+func (r *RootFs) in(name string) (*openDir, string, error) {
+	parent, base := path.Split(path.Clean(name))
+	parent = path.Clean(parent)
+	if base == "" || base == "." || base == ".." {
+		return nil, "", &os.PathError{Op: "open", Path: name, Err: os.ErrInvalid}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if d, ok := r.dirs[dir]; ok {
+	if d, ok := r.dirs[parent]; ok {
 		return d, base, nil
 	}
-	d, err := r.root.OpenRoot(dir)
+	sub, err := r.root.OpenRoot(parent)
 	if err != nil {
+		return nil, "", err
+	}
+	f, err := sub.Open(".")
+	if err != nil {
+		sub.Close()
 		return nil, "", err
 	}
 	if len(r.dirs) >= maxCachedDirs {
 		for k, old := range r.dirs { // evict any one; the set is tiny
-			old.Close()
+			old.close()
 			delete(r.dirs, k)
 			break
 		}
 	}
-	r.dirs[dir] = d
+	d := &openDir{root: sub, file: f}
+	r.dirs[parent] = d
 	return d, base, nil
 }
 
 // Remove removes one file, or an empty directory, inside the root.
-func (r *RootFs) Remove(name string) error {
+func (r *RootFs) Remove(name string) error { return r.root.Remove(name) }
+
+// RemoveFile removes one file or symlink inside the root with a single
+// unlinkat in its (cached) directory. It never removes a directory: the
+// system call refuses one.
+func (r *RootFs) RemoveFile(name string) error {
 	d, base, err := r.in(name)
 	if err != nil {
 		return err
 	}
-	return d.Remove(base)
+	if err := unlinkat(d.file, base); err != nil {
+		return &os.PathError{Op: "remove", Path: name, Err: err}
+	}
+	return nil
 }
 
 // LstatIfPossible describes name without following a final symlink.
 func (r *RootFs) LstatIfPossible(name string) (iofs.FileInfo, bool, error) {
+	if path.Clean(name) == "." {
+		fi, err := r.root.Lstat(".")
+		return fi, true, err
+	}
 	d, base, err := r.in(name)
 	if err != nil {
 		return nil, true, err
 	}
-	fi, err := d.Lstat(base)
+	fi, err := d.root.Lstat(base)
 	return fi, true, err
 }
 
