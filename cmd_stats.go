@@ -1,8 +1,125 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
 
 func statsCommand() *cli.Command {
-	return &cli.Command{Name: "stats", Usage: "rows per status, and how many are stale", Flags: globalFlags(false),
-		Action: func(c *cli.Context) error { return usageError{errNotYet} }}
+	return &cli.Command{
+		Name:      "stats",
+		Usage:     "count rows per status and the stale ones, read-only",
+		UsageText: "cleanup-stale [global options] stats [--json]",
+		Description: "Counts the submissions per status, how many are stale now (for --ttl-hours\n" +
+			"and --now), and names the one that has been stale longest. It opens the\n" +
+			"database read-only and never touches MEDIA_ROOT.",
+		Flags:        globalFlags(false),
+		Action:       statsAction,
+		OnUsageError: onUsageError,
+	}
+}
+
+func statsAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return usageError{fmt.Errorf("stats: unexpected argument %q", c.Args().First())}
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(c.Context, cfg.db, cfg.storeOptions(true))
+	if err != nil {
+		return runError{cfg.explain(err)}
+	}
+	defer db.Close()
+	now := cfg.clock()
+	cutoff := cleanup.Cutoff(now, cfg.ttlHours)
+	st, err := db.Stats(c.Context, cutoff)
+	if err != nil {
+		return runError{cfg.explain(err)}
+	}
+	if cfg.json {
+		return printStatsJSON(c.App.Writer, st, cfg.ttlHours, cutoff, now)
+	}
+	return printStats(c.App.Writer, st, cfg.ttlHours, cutoff, now)
+}
+
+func printStats(w io.Writer, st *store.Stats, ttlHours int, cutoff, now time.Time) error {
+	var total, stale int64
+	fmt.Fprintln(w, "Submissions by status:")
+	statuses := sortedKeys(st.ByStatus)
+	for _, s := range statuses {
+		fmt.Fprintf(w, "  %-12s %8d\n", s, st.ByStatus[s])
+		total += st.ByStatus[s]
+	}
+	fmt.Fprintf(w, "  %-12s %8d\n", "total", total)
+	fmt.Fprintf(w, "Stale (older than %d h, before %s):\n", ttlHours, cutoff.Format(timeJSON))
+	for _, s := range store.StaleStatuses {
+		fmt.Fprintf(w, "  %-12s %8d\n", s, st.Stale[s])
+		stale += st.Stale[s]
+	}
+	fmt.Fprintf(w, "  %-12s %8d\n", "total", stale)
+	if st.Oldest == nil {
+		_, err := fmt.Fprintln(w, "Oldest stale: none")
+		return err
+	}
+	what := "created"
+	if st.Oldest.Status == "rejected" {
+		what = "closed"
+	}
+	_, err := fmt.Fprintf(w, "Oldest stale: %s (%s), %s %s, %s ago\n",
+		st.Oldest.Slug, st.Oldest.Status, what, st.Since.Format(timeJSON), age(now.Sub(st.Since)))
+	return err
+}
+
+func printStatsJSON(w io.Writer, st *store.Stats, ttlHours int, cutoff, now time.Time) error {
+	out := struct {
+		TTLHours    int              `json:"ttl_hours"`
+		Cutoff      string           `json:"cutoff"`
+		ByStatus    map[string]int64 `json:"by_status"`
+		Stale       map[string]int64 `json:"stale"`
+		OldestStale *string          `json:"oldest_stale"`
+		OldestSlug  *string          `json:"oldest_stale_slug"`
+		OldestAge   *float64         `json:"oldest_stale_age_seconds"`
+	}{TTLHours: ttlHours, Cutoff: cutoff.Format(timeJSON), ByStatus: st.ByStatus, Stale: st.Stale}
+	if st.Oldest != nil {
+		since, slug, secs := st.Since.Format(timeJSON), st.Oldest.Slug, now.Sub(st.Since).Seconds()
+		out.OldestStale, out.OldestSlug, out.OldestAge = &since, &slug, &secs
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// age renders a duration the way people say it: 3d4h, 5h12m, 40s.
+func age(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%dd%dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%dm", d/time.Hour, d%time.Hour/time.Minute)
+	default:
+		return d.String()
+	}
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

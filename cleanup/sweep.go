@@ -1,0 +1,236 @@
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	iofs "io/fs"
+	"log/slog"
+	"path"
+	"slices"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// SweepOptions tunes an orphan sweep (SPEC §6).
+type SweepOptions struct {
+	Now time.Time
+	// Grace spares files modified less than Grace before Now: a fresh
+	// upload whose row the web app has not committed yet.
+	Grace time.Duration
+	// UploadDir is the directory under MEDIA_ROOT to sweep, like "stl".
+	UploadDir string
+	DryRun    bool
+	// Batch is how many orphans one write transaction removes; Pause is the
+	// yield between two, as in Run.
+	Batch int
+	Pause time.Duration
+	Log   *slog.Logger
+	// Orphan, if set, is called for each orphan found, before it is
+	// removed (or, in a dry run, instead).
+	Orphan func(path string) error
+}
+
+// SweepReport is what a sweep did. Its JSON form is the --json output.
+type SweepReport struct {
+	DryRun    bool   `json:"dry_run"`
+	UploadDir string `json:"upload_dir"`
+	Grace     string `json:"grace"`
+	// Scanned counts the files looked at; Orphans those that no row uses
+	// and that are older than the grace period; Removed those removed.
+	Scanned  int64          `json:"scanned"`
+	Orphans  int64          `json:"orphans"`
+	Removed  int64          `json:"removed"`
+	Failed   int64          `json:"failed"`
+	Failures []SweepFailure `json:"failures"`
+}
+
+// SweepFailure is an orphan that could not be removed.
+type SweepFailure struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// ErrNoUploadDir means the directory to sweep does not exist.
+var ErrNoUploadDir = errors.New("upload directory not found")
+
+// Sweep removes the files under MEDIA_ROOT/UploadDir that no row
+// references and that are older than the grace period.
+//
+// It first reads every row's file once (short reads, 8 bytes a row), then
+// walks the upload directory a chunk of entries at a time, never following
+// a symlink out of it. Candidates are removed in short write transactions:
+// while the tool holds the write lock, nobody can add a row, and the rows
+// added since the first read are checked before each removal. In a dry run
+// nothing is locked or removed.
+func Sweep(ctx context.Context, db *store.DB, media afero.Fs, opt SweepOptions) (*SweepReport, error) {
+	if opt.Batch <= 0 {
+		opt.Batch = 200
+	}
+	if opt.Pause <= 0 {
+		opt.Pause = DefaultPause
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	rep := &SweepReport{DryRun: opt.DryRun, UploadDir: opt.UploadDir, Grace: opt.Grace.String(), Failures: []SweepFailure{}}
+	dir, err := fs.CleanPath(opt.UploadDir)
+	if err != nil {
+		return rep, fmt.Errorf("upload dir %q: %w", opt.UploadDir, err)
+	}
+	if fi, err := media.Stat(dir); err != nil || !fi.IsDir() {
+		return rep, fmt.Errorf("%w: %s", ErrNoUploadDir, dir)
+	}
+	refs, err := loadReferenced(ctx, db)
+	if err != nil {
+		return rep, err
+	}
+	s := &sweeper{db: db, media: media, opt: opt, rep: rep, refs: refs}
+	if err := walkFiles(ctx, media, dir, s.visit); err != nil {
+		return rep, err
+	}
+	return rep, s.flush(ctx)
+}
+
+type sweeper struct {
+	db      *store.DB
+	media   afero.Fs
+	opt     SweepOptions
+	rep     *SweepReport
+	refs    *referenced
+	pending []string // orphans waiting for the next write transaction
+}
+
+func (s *sweeper) visit(ctx context.Context, p string, fi iofs.FileInfo) error {
+	s.rep.Scanned++
+	if s.opt.Now.Sub(fi.ModTime()) < s.opt.Grace || s.refs.has(p) {
+		return nil
+	}
+	s.rep.Orphans++
+	if s.opt.Orphan != nil {
+		if err := s.opt.Orphan(p); err != nil {
+			return err
+		}
+	}
+	if s.opt.DryRun {
+		return nil
+	}
+	s.pending = append(s.pending, p)
+	if len(s.pending) < s.opt.Batch {
+		return nil
+	}
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	time.Sleep(s.opt.Pause)
+	return nil
+}
+
+// flush removes the pending orphans in one write transaction, sparing any
+// that a row added since the scan now uses.
+func (s *sweeper) flush(ctx context.Context) error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	defer func() { s.pending = s.pending[:0] }()
+	tx, err := s.db.Begin(context.WithoutCancel(ctx), s.opt.Now)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	inUse, err := tx.FilesInUse(ctx, s.pending, nil, s.refs.maxID, nil)
+	if err != nil {
+		return err
+	}
+	for _, p := range s.pending {
+		if inUse[p] {
+			continue
+		}
+		if err := fs.Remove(s.media, p); err != nil {
+			s.opt.Log.Error("cannot remove orphan file", "path", p, "error", err)
+			s.rep.Failed++
+			if len(s.rep.Failures) < maxListedFailures {
+				s.rep.Failures = append(s.rep.Failures, SweepFailure{Path: p, Error: err.Error()})
+			}
+			continue
+		}
+		s.rep.Removed++
+	}
+	return tx.Commit() // nothing written: it only releases the lock
+}
+
+// referenced is the set of files the rows name, as sorted 64-bit hashes of
+// their clean paths: 8 bytes a row. A hash collision can only spare a
+// file, never remove one that a row uses.
+type referenced struct {
+	seed   maphash.Seed
+	hashes []uint64
+	maxID  int64 // rows above this id were not read
+}
+
+func loadReferenced(ctx context.Context, db *store.DB) (*referenced, error) {
+	r := &referenced{seed: maphash.MakeSeed()}
+	maxID, err := db.EachFile(ctx, func(_ int64, file string) error {
+		r.hashes = append(r.hashes, maphash.String(r.seed, path.Clean(file)))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(r.hashes)
+	r.maxID = maxID
+	return r, nil
+}
+
+func (r *referenced) has(p string) bool {
+	_, found := slices.BinarySearch(r.hashes, maphash.String(r.seed, p))
+	return found
+}
+
+// walkFiles calls fn for every file and symlink under dir, reading each
+// directory a chunk at a time so that a huge directory does not have to fit
+// in memory. It never follows a symlink: a linked directory is not entered.
+func walkFiles(ctx context.Context, fsys afero.Fs, dir string, fn func(context.Context, string, iofs.FileInfo) error) error {
+	stack := []string{dir}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f, err := fsys.Open(d)
+		if err != nil {
+			return fmt.Errorf("walk %s: %w", d, err)
+		}
+		for {
+			entries, err := f.Readdir(1000)
+			for _, fi := range entries {
+				p := path.Join(d, fi.Name())
+				switch {
+				case fi.IsDir():
+					stack = append(stack, p)
+				case fi.Mode().IsRegular(), fi.Mode()&iofs.ModeSymlink != 0:
+					if err := fn(ctx, p, fi); err != nil {
+						f.Close()
+						return err
+					}
+				}
+			}
+			if errors.Is(err, io.EOF) || len(entries) == 0 && err == nil {
+				break
+			}
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("walk %s: %w", d, err)
+			}
+		}
+		f.Close()
+	}
+	return nil
+}
