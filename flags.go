@@ -15,25 +15,28 @@ import (
 // them again, without, so that users can also write them after the
 // subcommand (`cleanup-stale stats --db x`). config resolves the two.
 func globalFlags(withEnv bool) []cli.Flag {
-	env := func(name string) []string {
-		if !withEnv {
-			return nil
+	// env returns the variable for the app's flag; a subcommand's copy has
+	// none (it would shadow the app's command line) but says which one the
+	// app reads.
+	env := func(name, usage string) ([]string, string) {
+		if withEnv {
+			return []string{name}, usage
 		}
-		return []string{name}
+		return nil, usage + " [$" + name + "]"
 	}
+	dbEnv, dbUsage := env(envPrefix+"DB", "the web app's SQLite database `PATH` (never created)")
+	mediaEnv, mediaUsage := env("MEDIA_ROOT", "the `DIR` that uploads' paths are relative to")
+	ttlEnv, ttlUsage := env(envPrefix+"TTL_HOURS", "a submission is stale `N` hours after it was created (identifying) or closed (rejected)")
+	nowEnv, nowUsage := env(envPrefix+"NOW", "judge staleness as of this RFC 3339 `TIME` instead of the clock")
+	busyEnv, busyUsage := env(envPrefix+"BUSY_TIMEOUT", "wait up to `D` for the web app's lock on the database")
+	jsonEnv, jsonUsage := env(envPrefix+"JSON", "print one JSON object per run on stdout instead of text")
 	return []cli.Flag{
-		&cli.StringFlag{Name: "db", Value: "db.sqlite3", EnvVars: env(envPrefix + "DB"),
-			Usage: "the web app's SQLite database `PATH` (never created)"},
-		&cli.StringFlag{Name: "media-root", Value: "media", EnvVars: env("MEDIA_ROOT"),
-			Usage: "the `DIR` that uploads' paths are relative to"},
-		&cli.IntFlag{Name: "ttl-hours", Value: 24, EnvVars: env(envPrefix + "TTL_HOURS"),
-			Usage: "a submission is stale `N` hours after it was created (identifying) or closed (rejected)"},
-		&cli.StringFlag{Name: "now", EnvVars: env(envPrefix + "NOW"),
-			Usage: "judge staleness as of this RFC 3339 `TIME` instead of the clock"},
-		&cli.DurationFlag{Name: "busy-timeout", Value: 5 * time.Second, EnvVars: env(envPrefix + "BUSY_TIMEOUT"),
-			Usage: "wait up to `D` for the web app's lock on the database"},
-		&cli.BoolFlag{Name: "json", EnvVars: env(envPrefix + "JSON"),
-			Usage: "print one JSON object per run on stdout instead of text"},
+		&cli.StringFlag{Name: "db", Value: "db.sqlite3", EnvVars: dbEnv, Usage: dbUsage},
+		&cli.StringFlag{Name: "media-root", Value: "media", EnvVars: mediaEnv, Usage: mediaUsage},
+		&cli.IntFlag{Name: "ttl-hours", Value: 24, EnvVars: ttlEnv, Usage: ttlUsage},
+		&cli.StringFlag{Name: "now", EnvVars: nowEnv, Usage: nowUsage},
+		&cli.DurationFlag{Name: "busy-timeout", Value: 5 * time.Second, EnvVars: busyEnv, Usage: busyUsage},
+		&cli.BoolFlag{Name: "json", EnvVars: jsonEnv, Usage: jsonUsage},
 	}
 }
 

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// syncBuffer is a bytes.Buffer that a running loop writes to while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestLoop: --every runs at once, then again and again: a later tick
+// catches a row that went stale after the first one, a tick that fails
+// (the lock held past --busy-timeout) is logged and the loop goes on, and
+// cancelling (what SIGTERM does) ends it with exit 0. With --json every
+// tick prints one line.
+func TestLoop(t *testing.T) {
+	dir := install(t)
+	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	// With --ttl-hours 0 the cutoff is the clock itself: this guest goes
+	// stale 2 s from now.
+	soon := store.FormatTime(time.Now().Add(2 * time.Second))
+	execSQL(t, db, `INSERT INTO submissions_submission (slug, status, email, stl_file, created_at)
+VALUES ('late-guest', 'identifying', 'g@x', '', '`+soon+`')`)
+
+	raw := openSQL(t, db)
+	defer raw.Close()
+	holder, err := raw.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"cleanup-stale", "--db", db, "--media-root", media, "--ttl-hours", "0",
+			"--every", "200ms", "--busy-timeout", "100ms", "--json"}, &out, &errOut)
+	}()
+
+	waitFor(t, "a failed tick to be logged", func() bool { return strings.Contains(errOut.String(), "retrying at the next tick") })
+	if _, err := holder.ExecContext(context.Background(), "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the late guest to go", func() bool { _, ok := slugStatuses(t, db)["late-guest"]; return !ok })
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after cancel; stderr %q", code, errOut.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loop did not stop within 5 s of the cancel")
+	}
+
+	var deleted int64
+	var busy []int64 // ticks that deleted something
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var tick struct{ Deleted int64 }
+		if err := json.Unmarshal([]byte(line), &tick); err != nil {
+			t.Fatalf("tick line %q: %v", line, err)
+		}
+		deleted += tick.Deleted
+		if tick.Deleted > 0 {
+			busy = append(busy, tick.Deleted)
+		}
+	}
+	// The first tick that got the lock took every row stale by then; a
+	// later one took the late guest alone.
+	if len(busy) != 2 || busy[1] != 1 {
+		t.Errorf("ticks that deleted something: %v, want [N 1]", busy)
+	}
+	if lost := int64(412 - countRows(t, db)); deleted != lost {
+		t.Errorf("ticks deleted %d rows in all, the database lost %d", deleted, lost)
+	}
+}
+
+func countRows(t *testing.T, db string) int {
+	t.Helper()
+	return len(slugStatuses(t, db))
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLoopConfigError: a configuration error ends the loop at once, with
+// exit 2.
+func TestLoopConfigError(t *testing.T) {
+	start := time.Now()
+	r := runCLI(t, "--db", filepath.Join(t.TempDir(), "nope.sqlite3"), "--every", "1s")
+	r.wantOneLineError(t, 2, "database file not found")
+	if time.Since(start) > 2*time.Second {
+		t.Error("the loop kept going after a configuration error")
+	}
+}
+
+// TestSIGTERM: the real binary, looping, exits 0 promptly on SIGTERM.
+func TestSIGTERM(t *testing.T) {
+	bin := binary(t)
+	dir := install(t)
+	cmd := exec.Command(bin, "--db", filepath.Join(dir, "db.sqlite3"), "--media-root", filepath.Join(dir, "media"),
+		"--now", refNow, "--every", "1h")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first tick", func() bool { return countRows(t, filepath.Join(dir, "db.sqlite3")) == 411-66 })
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if err != nil {
+		t.Errorf("after SIGTERM: %v; output %q", err, out.String())
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %v to stop", took)
+	}
+	if out.String() != "Deleted 66 stale submission(s) older than 24 h.\n" {
+		t.Errorf("output %q", out.String())
+	}
+}
