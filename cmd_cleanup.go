@@ -63,6 +63,10 @@ func cleanupAction(c *cli.Context) error {
 	case c.Duration("tx-target") <= 0:
 		return usageError{fmt.Errorf("--tx-target %s: must be positive", c.Duration("tx-target"))}
 	}
+	pause := c.Duration("pause")
+	if pause == 0 {
+		pause = time.Nanosecond // "--pause 0": no pause; zero means the default to cleanup.Options
+	}
 	log := newLogger(c.App.ErrWriter)
 	j := &cleanupJob{
 		cfg:    cfg,
@@ -71,7 +75,7 @@ func cleanupAction(c *cli.Context) error {
 			TTLHours:  cfg.ttlHours,
 			BatchSize: c.Int("batch-size"),
 			TxTarget:  c.Duration("tx-target"),
-			Pause:     c.Duration("pause"),
+			Pause:     pause,
 			Workers:   c.Int("workers"),
 			Log:       log,
 		},
