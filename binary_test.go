@@ -98,3 +98,38 @@ func openSQL(t *testing.T, path string) *sql.DB {
 	}
 	return raw
 }
+
+// rowsOf returns slug -> expr for the rows of the database at path (see
+// storetest.Rows).
+func rowsOf(t *testing.T, path, expr string, where ...string) map[string]string {
+	t.Helper()
+	raw := openSQL(t, path)
+	defer raw.Close()
+	return storetest.Rows(t, raw, expr, where...)
+}
+
+// holdWriteLock takes the write lock on the database at path, as a busy web
+// app would, until the returned release is called (or the test ends).
+func holdWriteLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	raw := openSQL(t, path)
+	conn, err := raw.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			if _, err := conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+				t.Error(err)
+			}
+			conn.Close()
+			raw.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
+}

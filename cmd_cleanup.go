@@ -11,7 +11,6 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
-	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 // cleanupFlags are the root action's own flags, besides the global ones.
@@ -43,10 +42,7 @@ type cleanupJob struct {
 }
 
 func cleanupAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return usageError{fmt.Errorf("unexpected argument %q (commands: stats, sweep)", c.Args().First())}
-	}
-	cfg, err := loadConfig(c)
+	cfg, err := commandConfig(c)
 	if err != nil {
 		return err
 	}
@@ -118,9 +114,9 @@ func (j *cleanupJob) logRunError(err error) {
 
 // once is one run: open, clean up (or preview), report.
 func (j *cleanupJob) once(ctx context.Context) error {
-	db, err := store.Open(ctx, j.cfg.db, j.cfg.storeOptions(j.dryRun))
+	db, err := j.cfg.openDB(ctx, j.dryRun)
 	if err != nil {
-		return runError{j.cfg.explain(err)}
+		return err
 	}
 	defer db.Close()
 	media, err := fs.NewRootFs(j.cfg.mediaRoot)

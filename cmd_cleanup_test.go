@@ -30,27 +30,11 @@ func TestDryRunOutput(t *testing.T) {
 	}
 }
 
+// slugStatuses returns slug -> status for every row of the database at
+// path.
 func slugStatuses(t *testing.T, path string) map[string]string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT slug, status FROM submissions_submission`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var slug, status string
-		if err := rows.Scan(&slug, &status); err != nil {
-			t.Fatal(err)
-		}
-		out[slug] = status
-	}
-	return out
+	return rowsOf(t, path, "status")
 }
 
 // TestRealRunOutput: "Deleted N ..." when something went, and nothing at

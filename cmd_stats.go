@@ -28,16 +28,13 @@ func statsCommand() *cli.Command {
 }
 
 func statsAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return usageError{fmt.Errorf("stats: unexpected argument %q", c.Args().First())}
-	}
-	cfg, err := loadConfig(c)
+	cfg, err := commandConfig(c)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(c.Context, cfg.db, cfg.storeOptions(true))
+	db, err := cfg.openDB(c.Context, true)
 	if err != nil {
-		return runError{cfg.explain(err)}
+		return err
 	}
 	defer db.Close()
 	now := cfg.clock()

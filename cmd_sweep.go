@@ -12,7 +12,6 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
-	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 func sweepCommand() *cli.Command {
@@ -38,10 +37,7 @@ func sweepCommand() *cli.Command {
 }
 
 func sweepAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return usageError{fmt.Errorf("sweep: unexpected argument %q", c.Args().First())}
-	}
-	cfg, err := loadConfig(c)
+	cfg, err := commandConfig(c)
 	if err != nil {
 		return err
 	}
@@ -53,9 +49,9 @@ func sweepAction(c *cli.Context) error {
 	if _, err := fs.CleanPath(uploadDir); err != nil {
 		return usageError{fmt.Errorf("--upload-dir %q: must be a directory inside MEDIA_ROOT", uploadDir)}
 	}
-	db, err := store.Open(c.Context, cfg.db, cfg.storeOptions(dryRun))
+	db, err := cfg.openDB(c.Context, dryRun)
 	if err != nil {
-		return runError{cfg.explain(err)}
+		return err
 	}
 	defer db.Close()
 	root, err := fs.NewRootFs(cfg.mediaRoot)

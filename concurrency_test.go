@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -67,19 +65,7 @@ func TestTwoRunsAtOnce(t *testing.T) {
 func TestHeldLock(t *testing.T) {
 	dir := install(t)
 	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
-	raw, err := sql.Open("sqlite", db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	holder, err := raw.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
-	if _, err := holder.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, db)
 	before := fingerprint(t, dir)
 
 	start := time.Now()
@@ -95,7 +81,7 @@ func TestHeldLock(t *testing.T) {
 
 	go func() {
 		time.Sleep(300 * time.Millisecond)
-		holder.ExecContext(context.Background(), "COMMIT")
+		release()
 	}()
 	r = runCLI(t, "--db", db, "--media-root", media, "--now", refNow, "--busy-timeout", "10s")
 	if r.code != 0 || r.stdout != "Deleted 66 stale submission(s) older than 24 h.\n" {

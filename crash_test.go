@@ -63,30 +63,12 @@ func TestKillNine(t *testing.T) {
 	}
 }
 
-// liveRows renders every row that is not stale, every column.
+// liveRows renders every row that is not stale at generatedNow, every
+// column.
 func liveRows(t *testing.T, db string) map[string]string {
 	t.Helper()
-	raw, err := sql.Open("sqlite", db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	rows, err := raw.Query(`SELECT slug, id || '|' || status || '|' || stl_file || '|' || created_at || '|' || coalesce(closed_at, '')
-FROM submissions_submission WHERE NOT ((status = 'identifying' AND created_at < ?1) OR (status = 'rejected' AND closed_at < ?1))`,
-		"2026-11-24 12:00:00")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var slug, all string
-		if err := rows.Scan(&slug, &all); err != nil {
-			t.Fatal(err)
-		}
-		out[slug] = all
-	}
-	return out
+	return rowsOf(t, db, storetest.AllColumns,
+		`NOT ((status = 'identifying' AND created_at < '2026-11-24 12:00:00') OR (status = 'rejected' AND closed_at < '2026-11-24 12:00:00'))`)
 }
 
 func liveFiles(live map[string]string) []string {

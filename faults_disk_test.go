@@ -81,20 +81,5 @@ func TestImmutableDirectory(t *testing.T) {
 // fileOf returns slug -> stl_file for every row of the database at path.
 func fileOf(t *testing.T, path string) map[string]string {
 	t.Helper()
-	raw := openSQL(t, path)
-	defer raw.Close()
-	rows, err := raw.Query(`SELECT slug, stl_file FROM submissions_submission`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var slug, file string
-		if err := rows.Scan(&slug, &file); err != nil {
-			t.Fatal(err)
-		}
-		out[slug] = file
-	}
-	return out
+	return rowsOf(t, path, "stl_file")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -53,6 +54,15 @@ type config struct {
 // maxTTLHours keeps now - ttl within what time.Duration can hold.
 const maxTTLHours = math.MaxInt64 / int64(time.Hour)
 
+// commandConfig is how every command starts: no stray arguments, then the
+// global flags.
+func commandConfig(c *cli.Context) (config, error) {
+	if c.Args().Present() {
+		return config{}, usageError{fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())}
+	}
+	return loadConfig(c)
+}
+
 // loadConfig reads and checks the global flags. A flag written after the
 // subcommand wins over one written before it, which wins over the
 // environment, which wins over the default.
@@ -104,9 +114,14 @@ func (cfg config) explain(err error) error {
 	return err
 }
 
-// storeOptions are the database settings for cfg.
-func (cfg config) storeOptions(readOnly bool) store.Options {
-	return store.Options{ReadOnly: readOnly, BusyTimeout: cfg.busyTimeout}
+// openDB opens the database that cfg names; read-only for dry runs and
+// stats.
+func (cfg config) openDB(ctx context.Context, readOnly bool) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.db, store.Options{ReadOnly: readOnly, BusyTimeout: cfg.busyTimeout})
+	if err != nil {
+		return nil, runError{cfg.explain(err)}
+	}
+	return db, nil
 }
 
 // from returns the context whose value of the global flag name counts: the

@@ -43,16 +43,7 @@ func TestLoop(t *testing.T) {
 	execSQL(t, db, `INSERT INTO submissions_submission (slug, status, email, stl_file, created_at)
 VALUES ('late-guest', 'identifying', 'g@x', '', '`+soon+`')`)
 
-	raw := openSQL(t, db)
-	defer raw.Close()
-	holder, err := raw.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
-	if _, err := holder.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, db)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -64,9 +55,7 @@ VALUES ('late-guest', 'identifying', 'g@x', '', '`+soon+`')`)
 	}()
 
 	waitFor(t, "a failed tick to be logged", func() bool { return strings.Contains(errOut.String(), "retrying at the next tick") })
-	if _, err := holder.ExecContext(context.Background(), "COMMIT"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	waitFor(t, "the late guest to go", func() bool { _, ok := slugStatuses(t, db)["late-guest"]; return !ok })
 	cancel()
 	select {

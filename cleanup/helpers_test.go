@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
-	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
@@ -41,25 +40,11 @@ func readLines(t *testing.T, path string) []string {
 	return out
 }
 
-// dump renders every row, every column, in id order: two dumps are equal
-// when no row was changed.
+// dump renders every row, every column: two dumps are equal when no row
+// was changed.
 func dump(t *testing.T, db *sql.DB) map[string]string {
 	t.Helper()
-	rows, err := db.Query(`SELECT slug, id || '|' || status || '|' || email || '|' || stl_file || '|' ||
-created_at || '|' || coalesce(closed_at, 'NULL') FROM ` + store.Table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var slug, all string
-		if err := rows.Scan(&slug, &all); err != nil {
-			t.Fatal(err)
-		}
-		out[slug] = all
-	}
-	return out
+	return storetest.Rows(t, db, storetest.AllColumns)
 }
 
 // without returns all minus drop, sorted.

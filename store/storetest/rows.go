@@ -88,21 +88,39 @@ func Slugs(t testing.TB, db *sql.DB) []string {
 	return out
 }
 
-// Files returns slug -> stl_file for every row in db.
-func Files(t testing.TB, db *sql.DB) map[string]string {
+// AllColumns renders every column of a row as one string, for Rows: two
+// renderings are equal when nothing in the row changed.
+const AllColumns = `id || '|' || status || '|' || email || '|' || stl_file || '|' || created_at || '|' || coalesce(closed_at, 'NULL')`
+
+// Rows returns slug -> the SQL expression expr for every row of db, or for
+// the rows that match where, if given.
+func Rows(t testing.TB, db *sql.DB, expr string, where ...string) map[string]string {
 	t.Helper()
-	rows, err := db.Query(`SELECT slug, stl_file FROM ` + store.Table)
+	q := `SELECT slug, ` + expr + ` FROM ` + store.Table
+	if len(where) > 0 {
+		q += ` WHERE ` + where[0]
+	}
+	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	out := map[string]string{}
 	for rows.Next() {
-		var slug, file string
-		if err := rows.Scan(&slug, &file); err != nil {
+		var slug, v string
+		if err := rows.Scan(&slug, &v); err != nil {
 			t.Fatal(err)
 		}
-		out[slug] = file
+		out[slug] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
+}
+
+// Files returns slug -> stl_file for every row in db.
+func Files(t testing.TB, db *sql.DB) map[string]string {
+	t.Helper()
+	return Rows(t, db, "stl_file")
 }
