@@ -21,7 +21,7 @@ func cleanupFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "every", EnvVars: []string{envPrefix + "EVERY"},
 			Usage: "run now, then again every `D` (like 5m), until SIGTERM or SIGINT"},
 		&cli.IntFlag{Name: "batch-size", Value: cleanup.DefaultBatchSize, EnvVars: []string{envPrefix + "BATCH_SIZE"},
-			Usage: "`N` rows of each status in the first write transaction; later ones adapt to take ~50 ms (tuning)"},
+			Usage: "`N` rows of each status in the first write transaction; later ones adapt to --tx-target (tuning)"},
 		&cli.DurationFlag{Name: "tx-target", Value: cleanup.DefaultTxTarget, EnvVars: []string{envPrefix + "TX_TARGET"},
 			Usage: "aim for write transactions of `D`, holding the web app's lock that long at most (tuning)"},
 		&cli.DurationFlag{Name: "pause", Value: cleanup.DefaultPause, EnvVars: []string{envPrefix + "PAUSE"},

@@ -44,9 +44,14 @@ func statsAction(c *cli.Context) error {
 		return runError{cfg.explain(err)}
 	}
 	if cfg.json {
-		return printStatsJSON(c.App.Writer, st, cfg.ttlHours, cutoff, now)
+		err = printStatsJSON(c.App.Writer, st, cfg.ttlHours, cutoff, now)
+	} else {
+		err = printStats(c.App.Writer, st, cfg.ttlHours, cutoff, now)
 	}
-	return printStats(c.App.Writer, st, cfg.ttlHours, cutoff, now)
+	if err != nil {
+		return runError{err}
+	}
+	return nil
 }
 
 func printStats(w io.Writer, st *store.Stats, ttlHours int, cutoff, now time.Time) error {

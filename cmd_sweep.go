@@ -92,7 +92,7 @@ func sweepAction(c *cli.Context) error {
 		return runError{cfg.explain(err)}
 	}
 	if perr := printSweep(c, rep, cfg.json, dryRun && listed > 0); perr != nil {
-		return perr
+		return runError{perr}
 	}
 	if rep.Failed > 0 {
 		return errLeftBehind

@@ -39,7 +39,7 @@ func (p *progressWriter) progress(ctx context.Context, db *store.DB, opt cleanup
 		last = time.Now()
 		p.shown = true
 		fmt.Fprintf(p.w, "\r\x1b[Kdeleting: %d of %d stale rows (%d%%), %d left behind",
-			r.Deleted, total, 100*r.Stale/total, r.Failed)
+			r.Deleted, total, min(100, 100*r.Stale/total), r.Failed)
 	}
 }
 

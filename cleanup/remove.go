@@ -8,10 +8,10 @@ import (
 )
 
 // removeFiles removes the files of rows, opt.Workers at a time, and returns
-// the ids of the rows that may now be deleted: those with no file, those
-// whose file is gone (or was already), and those whose file another row
-// still uses, which stays. Every other row is a failure: it is logged,
-// reported, and kept, so that the next run retries it.
+// the ids of the rows that may now be deleted: those whose file is gone (or
+// was already), and those whose file another row still uses, which stays.
+// Every other row is a failure: it is logged, reported, and kept, so that
+// the next run retries it.
 func (r *runner) removeFiles(rows []store.Submission, inUse map[string]bool) []int64 {
 	errs := make([]error, len(rows))
 	jobs := make(chan int)
