@@ -1,6 +1,6 @@
 module github.com/cleanup-stale/cleanup-stale
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/spf13/afero v1.15.0
