@@ -65,6 +65,7 @@ func exitCode(err error) int {
 		errors.Is(err, store.ErrNoDatabase),
 		errors.Is(err, store.ErrNotDatabase),
 		errors.Is(err, store.ErrSchema),
+		errors.Is(err, store.ErrAccess),
 		errors.Is(err, fs.ErrNoMediaRoot):
 		return 2
 	case errors.Is(err, errLeftBehind), store.IsBusy(err), errors.As(err, &re):

@@ -42,7 +42,8 @@ type DB struct {
 }
 
 // Open opens the existing database file at path. A missing path is
-// ErrNoDatabase and no file is created; a file that is not SQLite is
+// ErrNoDatabase and no file is created; a file this user may not read (or,
+// unless read-only, write) is ErrAccess; a file that is not SQLite is
 // ErrNotDatabase; a schema without the table or columns the tool uses is
 // ErrSchema.
 func Open(ctx context.Context, path string, opt Options) (*DB, error) {
@@ -54,6 +55,9 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNoDatabase, err)
 	case fi.IsDir():
 		return nil, fmt.Errorf("%w: %s is a directory", ErrNoDatabase, path)
+	}
+	if err := checkAccess(path, opt.ReadOnly); err != nil {
+		return nil, err
 	}
 	d, err := OpenDSN(ctx, fileURI(path, opt.ReadOnly), opt)
 	if err != nil {

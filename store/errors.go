@@ -19,6 +19,9 @@ var (
 	ErrNotDatabase = errors.New("not a SQLite database")
 	// ErrSchema means the table or a column the tool relies on is missing.
 	ErrSchema = errors.New("unexpected schema")
+	// ErrAccess means this user may not read the database, or may not write
+	// it where the run has to.
+	ErrAccess = errors.New("no access to the database")
 )
 
 // IsBusy reports whether err means that another connection held a lock for
@@ -42,7 +45,9 @@ func classify(what string, err error) error {
 		case sqlite3.SQLITE_NOTADB:
 			return fmt.Errorf("%w (%s)", ErrNotDatabase, firstLine(e.Error()))
 		case sqlite3.SQLITE_CANTOPEN:
-			return fmt.Errorf("%w: cannot open (%s)", ErrNoDatabase, firstLine(e.Error()))
+			return fmt.Errorf("%w: cannot open (%s)", ErrAccess, firstLine(e.Error()))
+		case sqlite3.SQLITE_READONLY:
+			return fmt.Errorf("%w: %s", ErrAccess, firstLine(e.Error()))
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPermissions runs the real binary as an unprivileged user (root
+// ignores file permissions) against what a new install gets wrong: an
+// unreadable MEDIA_ROOT, an unreadable database, a database or directory
+// the user may not write. Each is one line, exit 2, nothing changed.
+func TestPermissions(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run the binary as another user")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv is not installed")
+	}
+	bin := binary(t)
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "cleanup-stale-perm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(filepath.Join(dir, "media"), 0o755); os.RemoveAll(dir) })
+	copyTree(t, filepath.Join("testdata", "reference", "media"), filepath.Join(dir, "media"))
+	db := filepath.Join(dir, "db.sqlite3")
+	copyFile(t, filepath.Join("testdata", "reference", "webapp.sqlite3"), db)
+
+	asNobody := func(args ...string) result {
+		t.Helper()
+		cmd := exec.Command(setpriv, append([]string{"--reuid=nobody", "--regid=nogroup", "--clear-groups", bin}, args...)...)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return result{code, out.String(), errOut.String()}
+	}
+	base := []string{"--db", db, "--media-root", filepath.Join(dir, "media"), "--now", refNow}
+	for _, tc := range []struct {
+		name                    string
+		dirMode, dbMode, mediaM os.FileMode
+		dryRun                  bool
+		words                   []string
+	}{
+		{"unreadable MEDIA_ROOT", 0o755, 0o666, 0o000, true, []string{"MEDIA_ROOT", "permission denied"}},
+		{"unreadable database", 0o755, 0o000, 0o777, true, []string{"cannot read", "db.sqlite3"}},
+		{"read-only database", 0o777, 0o644, 0o777, false, []string{"cannot write", "db.sqlite3"}},
+		{"directory without write access", 0o755, 0o666, 0o777, false, []string{"cannot write in", "journal"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for p, m := range map[string]os.FileMode{dir: tc.dirMode, db: tc.dbMode, filepath.Join(dir, "media"): tc.mediaM} {
+				if err := os.Chmod(p, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := fingerprint(t, db)
+			args := base
+			if tc.dryRun {
+				args = append(args, "--dry-run")
+			}
+			asNobody(args...).wantOneLineError(t, 2, tc.words...)
+			if fingerprint(t, db) != before {
+				t.Error("the database changed")
+			}
+		})
+	}
+	// With the right permissions the same user does the job.
+	for p, m := range map[string]os.FileMode{dir: 0o777, db: 0o666, filepath.Join(dir, "media"): 0o777} {
+		os.Chmod(p, m)
+	}
+	exec.Command("chmod", "-R", "a+rwX", filepath.Join(dir, "media")).Run()
+	if r := asNobody(base...); r.code != 0 || !strings.HasPrefix(r.stdout, "Deleted 66 ") {
+		t.Errorf("with access: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+}
