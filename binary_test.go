@@ -110,6 +110,9 @@ func rowsOf(t *testing.T, path, expr string, where ...string) map[string]string 
 
 // holdWriteLock takes the write lock on the database at path, as a busy web
 // app would, until the returned release is called (or the test ends).
+// While it holds the lock, the test must not open the database file
+// itself: closing any descriptor of the file drops this process's POSIX
+// locks on it, and another process would no longer see the lock.
 func holdWriteLock(t *testing.T, path string) (release func()) {
 	t.Helper()
 	raw := openSQL(t, path)

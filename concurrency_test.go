@@ -65,8 +65,10 @@ func TestTwoRunsAtOnce(t *testing.T) {
 func TestHeldLock(t *testing.T) {
 	dir := install(t)
 	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
-	release := holdWriteLock(t, db)
+	// Fingerprint first: reading the file in this process would drop the
+	// lock's POSIX record locks (closing any descriptor of a file does).
 	before := fingerprint(t, dir)
+	release := holdWriteLock(t, db)
 
 	start := time.Now()
 	r := runCLI(t, "--db", db, "--media-root", media, "--now", refNow, "--busy-timeout", "300ms")

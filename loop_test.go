@@ -141,3 +141,34 @@ func TestSIGTERM(t *testing.T) {
 		t.Errorf("output %q", out.String())
 	}
 }
+
+// TestSIGTERMWhileLocked: SIGTERM ends the wait for a lock that the web
+// app holds, at once, with exit 0 and nothing changed.
+func TestSIGTERMWhileLocked(t *testing.T) {
+	bin := binary(t)
+	dir := install(t)
+	db := filepath.Join(dir, "db.sqlite3")
+	// Fingerprint first: reading the file in this process would drop the
+	// lock's POSIX record locks (closing any descriptor of a file does).
+	before := fingerprint(t, dir)
+	holdWriteLock(t, db)
+	cmd := exec.Command(bin, "--db", db, "--media-root", filepath.Join(dir, "media"), "--now", refNow,
+		"--every", "1h", "--busy-timeout", "30s")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // well into the wait for the lock
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGTERM: %v; output %q", err, out.String())
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %v to stop while waiting for the lock", took)
+	}
+	if after := fingerprint(t, dir); after != before {
+		t.Errorf("the install changed:\n%s\n%s", before, after)
+	}
+}

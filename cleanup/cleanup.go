@@ -88,7 +88,7 @@ func Run(ctx context.Context, db *store.DB, media afero.Fs, opt Options) (*Repor
 		if err := ctx.Err(); err != nil {
 			return r.rep, err
 		}
-		end, err := r.batch(context.WithoutCancel(ctx), after)
+		end, err := r.batch(ctx, after)
 		if errors.Is(err, errNeedRefs) {
 			if r.refs, err = loadFileRefs(ctx, db); err == nil {
 				continue
@@ -128,6 +128,7 @@ func (r *runner) batch(ctx context.Context, after int64) (end int64, err error) 
 		return after, err
 	}
 	defer tx.Rollback()
+	ctx = context.WithoutCancel(ctx) // begun: run to the commit, whatever signal comes
 	start := time.Now()
 
 	if end, err = tx.BatchEnd(ctx, after, r.size); err != nil {

@@ -139,11 +139,12 @@ func (s *sweeper) flush(ctx context.Context) error {
 		return nil
 	}
 	defer func() { s.pending = s.pending[:0] }()
-	tx, err := s.db.Begin(context.WithoutCancel(ctx), s.opt.Now)
+	tx, err := s.db.Begin(ctx, s.opt.Now)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	ctx = context.WithoutCancel(ctx) // begun: finish the removals and commit
 	inUse, err := tx.FilesInUse(ctx, s.pending, nil, s.refs.maxID, nil)
 	if err != nil {
 		return err

@@ -40,20 +40,35 @@ const NoEnd = int64(math.MaxInt64)
 type Tx struct {
 	tx     *sql.Tx
 	cutoff string
+	done   context.CancelFunc // releases the transaction's context
 }
 
 // Begin starts a write transaction with BEGIN IMMEDIATE: it waits up to the
 // busy timeout for the web app's write lock and holds it until Commit or
 // Rollback. Staleness is judged against cutoff.
+//
+// ctx can cut short the wait for the lock (SIGTERM while the web app holds
+// it), but not the transaction once begun: a batch that has removed files
+// must reach its commit, so the transaction runs on a context of its own.
 func (d *DB) Begin(ctx context.Context, cutoff time.Time) (*Tx, error) {
 	if d.readOnly {
 		return nil, fmt.Errorf("begin: database opened read-only")
 	}
-	tx, err := d.db.BeginTx(ctx, nil)
+	txCtx, done := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, done)
+	tx, err := d.db.BeginTx(txCtx, nil)
+	if !stop() { // ctx ended during the wait: give up, nothing is done yet
+		if err == nil {
+			tx.Rollback()
+		}
+		done()
+		return nil, fmt.Errorf("begin: %w", ctx.Err())
+	}
 	if err != nil {
+		done()
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{tx: tx, cutoff: FormatTime(cutoff)}, nil
+	return &Tx{tx: tx, cutoff: FormatTime(cutoff), done: done}, nil
 }
 
 // BatchEnd returns where the batch that starts after id `after` ends: the
@@ -115,6 +130,7 @@ WHERE id IN (SELECT value FROM json_each(?2)) AND `+stalePredicate, t.cutoff, js
 
 // Commit commits the transaction and releases the write lock.
 func (t *Tx) Commit() error {
+	defer t.done()
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -124,6 +140,7 @@ func (t *Tx) Commit() error {
 // Rollback abandons the transaction. After Commit it does nothing, so it
 // can be deferred.
 func (t *Tx) Rollback() error {
+	defer t.done()
 	if err := t.tx.Rollback(); err != nil && err != sql.ErrTxDone {
 		return fmt.Errorf("rollback: %w", err)
 	}
