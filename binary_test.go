@@ -20,6 +20,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary that the tests built, if any.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildErr == nil && binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // binary builds the real cleanup-stale once per test run, for the tests
 // that kill it or run two at once.
 func binary(t *testing.T) string {
@@ -90,9 +99,11 @@ func countStale(t *testing.T, db string) int64 {
 }
 
 // openSQL opens the database at path read-write, for the test's own SQL.
+// Like the web app, it waits for a lock that the tool holds (a reader waits
+// out a commit in rollback-journal mode).
 func openSQL(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	raw, err := sql.Open("sqlite", path)
+	raw, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -160,12 +159,10 @@ func TestConfinementEndToEnd(t *testing.T) {
 	}
 }
 
+// execSQL runs query on the database at path.
 func execSQL(t *testing.T, path, query string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openSQL(t, path)
 	defer db.Close()
 	if _, err := db.Exec(query); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -110,10 +109,7 @@ func filesIn(t *testing.T, media string) []string {
 // exactly as it was and has its file; the database is not corrupt.
 func checkCrashInvariants(t *testing.T, db, media string, liveBefore map[string]string) {
 	t.Helper()
-	raw, err := sql.Open("sqlite", db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := openSQL(t, db)
 	defer raw.Close()
 	var integrity string
 	if err := raw.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
