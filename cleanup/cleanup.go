@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path"
 	"time"
 
 	"github.com/spf13/afero"
@@ -175,8 +176,8 @@ func (r *runner) adapt(took time.Duration) {
 	r.size = max(minBatch, min(next, r.size*4, maxBatch))
 }
 
-// filesInUse returns the files of rows that another row, outside this
-// batch, still uses.
+// filesInUse returns the files, cleaned, of rows that another row, outside
+// this batch, still uses.
 func (r *runner) filesInUse(ctx context.Context, tx *store.Tx, rows []store.Submission) (map[string]bool, error) {
 	if len(rows) == 0 {
 		return nil, nil
@@ -184,7 +185,15 @@ func (r *runner) filesInUse(ctx context.Context, tx *store.Tx, rows []store.Subm
 	files := make([]string, len(rows))
 	ids := make([]int64, len(rows))
 	for i, s := range rows {
-		files[i], ids[i] = s.File, s.ID
+		files[i], ids[i] = path.Clean(s.File), s.ID
 	}
-	return tx.FilesInUse(ctx, files, r.refs.suspectsFor(files), r.refs.maxID, ids)
+	others, err := tx.FilesOf(ctx, r.refs.suspectsFor(files), r.refs.maxID, ids)
+	if err != nil {
+		return nil, err
+	}
+	inUse := map[string]bool{}
+	for _, f := range others {
+		inUse[path.Clean(f)] = true
+	}
+	return inUse, nil
 }

@@ -3,6 +3,7 @@ package cleanup
 import (
 	"context"
 	"hash/maphash"
+	"path"
 	"slices"
 
 	"github.com/cleanup-stale/cleanup-stale/store"
@@ -20,7 +21,7 @@ import (
 // The write transaction then checks only those rows, plus the rows added
 // since the scan, all by rowid.
 type fileRefs struct {
-	suspects map[string][]int64 // file -> every row that used it, for files used twice or more
+	suspects map[string][]int64 // clean path -> every row that used it, for paths used twice or more
 	maxID    int64              // rows above this id were not scanned
 }
 
@@ -28,7 +29,7 @@ func loadFileRefs(ctx context.Context, db *store.DB) (*fileRefs, error) {
 	seed := maphash.MakeSeed()
 	var hashes []uint64
 	maxID, err := db.EachFile(ctx, func(_ int64, file string) error {
-		hashes = append(hashes, maphash.String(seed, file))
+		hashes = append(hashes, maphash.String(seed, path.Clean(file)))
 		return nil
 	})
 	if err != nil {
@@ -49,15 +50,15 @@ func loadFileRefs(ctx context.Context, db *store.DB) (*fileRefs, error) {
 	// Second pass, only when something may be shared: the ids behind the
 	// repeated hashes. A hash collision merely adds a suspect.
 	_, err = db.EachFile(ctx, func(id int64, file string) error {
-		if id <= maxID && twice[maphash.String(seed, file)] {
-			refs.suspects[file] = append(refs.suspects[file], id)
+		if clean := path.Clean(file); id <= maxID && twice[maphash.String(seed, clean)] {
+			refs.suspects[clean] = append(refs.suspects[clean], id)
 		}
 		return nil
 	})
 	return refs, err
 }
 
-// suspectsFor returns the rows that may share one of files.
+// suspectsFor returns the rows that may share one of files (clean paths).
 func (r *fileRefs) suspectsFor(files []string) []int64 {
 	var ids []int64
 	for _, f := range files {

@@ -1,6 +1,7 @@
 package cleanup
 
 import (
+	"path"
 	"sync"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
@@ -26,7 +27,7 @@ func (r *runner) removeFiles(rows []store.Submission, inUse map[string]bool) []i
 		}()
 	}
 	for i, s := range rows {
-		if !inUse[s.File] {
+		if !inUse[path.Clean(s.File)] {
 			jobs <- i
 		}
 	}

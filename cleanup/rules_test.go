@@ -97,17 +97,20 @@ func TestSharedFiles(t *testing.T) {
 		storetest.Row{Slug: "stale-e", Status: "rejected", Created: old, Closed: old, File: "stl/own.stl"},
 		storetest.Row{Slug: "live-f", Status: "rejected", Created: old, Closed: now, File: "stl/shared-recent-reject.stl"},
 		storetest.Row{Slug: "stale-g", Status: "rejected", Created: old, Closed: old, File: "stl/shared-recent-reject.stl"},
+		// The same file, spelled two ways.
+		storetest.Row{Slug: "stale-h", Status: "identifying", Created: old, File: "stl//./spelled.stl"},
+		storetest.Row{Slug: "live-i", Status: "done", Created: old, Closed: old, File: "stl/spelled.stl"},
 	)
 	media := afero.NewMemMapFs()
-	fstest.Write(t, media, "stl/shared-live.stl", "stl/shared-stale.stl", "stl/own.stl", "stl/shared-recent-reject.stl")
+	fstest.Write(t, media, "stl/shared-live.stl", "stl/shared-stale.stl", "stl/own.stl", "stl/shared-recent-reject.stl", "stl/spelled.stl")
 
 	opt := fast(24, now)
 	opt.BatchSize = 1 // stale-c and stale-d land in different transactions
 	if _, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
-	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"live-b", "live-f"})
-	assertEqual(t, "surviving files", fstest.Files(t, media), []string{"stl/shared-live.stl", "stl/shared-recent-reject.stl"})
+	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"live-b", "live-f", "live-i"})
+	assertEqual(t, "surviving files", fstest.Files(t, media), []string{"stl/shared-live.stl", "stl/shared-recent-reject.stl", "stl/spelled.stl"})
 }
 
 // TestRowAddedDuringRun: a row that the web app adds after the run has

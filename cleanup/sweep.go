@@ -144,10 +144,14 @@ func (s *sweeper) flush(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	ctx = context.WithoutCancel(ctx) // begun: finish the removals and commit
-	inUse, err := tx.FilesInUse(ctx, s.pending, nil, s.refs.maxID, nil)
+	ctx = context.WithoutCancel(ctx)                      // begun: finish the removals and commit
+	added, err := tx.FilesOf(ctx, nil, s.refs.maxID, nil) // rows added since the scan
 	if err != nil {
 		return err
+	}
+	inUse := map[string]bool{}
+	for _, f := range added {
+		inUse[path.Clean(f)] = true
 	}
 	for _, p := range s.pending {
 		if inUse[p] {

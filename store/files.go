@@ -54,35 +54,35 @@ WHERE id > ?1 AND stl_file <> '' ORDER BY id LIMIT ?2`, maxID, filePage)
 	}
 }
 
-// FilesInUse returns which of files are still the file of a row outside
-// batch, looking only at the rows in suspects and the rows with an id above
-// afterID. It runs inside the write transaction, so its answer holds until
-// Commit.
+// FilesOf returns the files of the rows in suspects and of the rows with an
+// id above afterID, leaving out the rows in batch. It runs inside the write
+// transaction, so its answer holds until Commit.
 //
-// Nothing indexes stl_file, so this never scans the table: the caller has
-// already scanned it once per run (EachFile) and knows which rows could
-// share a file (suspects), and which rows that scan could not see (those
-// above afterID). Both are found by rowid.
-func (t *Tx) FilesInUse(ctx context.Context, files []string, suspects []int64, afterID int64, batch []int64) (map[string]bool, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT stl_file FROM `+Table+`
-WHERE (id > ?1 OR id IN (SELECT value FROM json_each(?2)))
-  AND id NOT IN (SELECT value FROM json_each(?3))
-  AND stl_file IN (SELECT value FROM json_each(?4))`,
-		afterID, jsonInts(suspects), jsonInts(batch), jsonStrings(files))
+// Nothing indexes stl_file, so this never asks "who else uses this file?"
+// of the whole table: the caller has scanned it once per run (EachFile) and
+// knows which rows could share a file (suspects), and which rows that scan
+// could not see (those above afterID). Both are found by rowid. The caller
+// compares the paths, cleaned, itself.
+func (t *Tx) FilesOf(ctx context.Context, suspects []int64, afterID int64, batch []int64) ([]string, error) {
+	rows, err := t.tx.QueryContext(ctx, filesOfQuery, afterID, jsonInts(suspects), jsonInts(batch))
 	if err != nil {
 		return nil, fmt.Errorf("check shared files: %w", err)
 	}
 	defer rows.Close()
-	inUse := map[string]bool{}
+	var files []string
 	for rows.Next() {
 		var f string
 		if err := rows.Scan(&f); err != nil {
 			return nil, fmt.Errorf("check shared files: %w", err)
 		}
-		inUse[f] = true
+		files = append(files, f)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("check shared files: %w", err)
 	}
-	return inUse, nil
+	return files, nil
 }
+
+const filesOfQuery = `SELECT DISTINCT stl_file FROM ` + Table + `
+WHERE (id > ?1 OR id IN (SELECT value FROM json_each(?2)))
+  AND id NOT IN (SELECT value FROM json_each(?3)) AND stl_file <> ''`
