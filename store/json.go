@@ -1,9 +1,6 @@
 package store
 
-import (
-	"encoding/json"
-	"strconv"
-)
+import "strconv"
 
 // jsonInts encodes ids as a JSON array, for `IN (SELECT value FROM
 // json_each(?))`: one bound parameter, whatever the number of ids.
@@ -17,10 +14,4 @@ func jsonInts(ids []int64) string {
 		b = strconv.AppendInt(b, id, 10)
 	}
 	return string(append(b, ']'))
-}
-
-// jsonStrings encodes ss as a JSON array of strings.
-func jsonStrings(ss []string) string {
-	b, _ := json.Marshal(ss) // a []string always marshals
-	return string(b)
 }
