@@ -101,15 +101,7 @@ const timeJSON = "2006-01-02T15:04:05.999999Z07:00"
 // was deleted, so that a timer's journal stays quiet.
 func (p *printer) report(r *cleanup.Report) error {
 	if p.json {
-		b, err := json.Marshal(struct {
-			DryRun   bool              `json:"dry_run"`
-			TTLHours int               `json:"ttl_hours"`
-			Cutoff   string            `json:"cutoff"`
-			Stale    int64             `json:"stale"`
-			Deleted  int64             `json:"deleted"`
-			Failed   int64             `json:"failed"`
-			Failures []cleanup.Failure `json:"failures"`
-		}{false, r.TTLHours, r.Cutoff.Format(timeJSON), r.Stale, r.Deleted, r.Failed, r.Failures})
+		b, err := json.Marshal(r) // cleanup.Report's JSON is SPEC §3's
 		if err != nil {
 			return err
 		}

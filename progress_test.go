@@ -52,15 +52,17 @@ func TestProgress(t *testing.T) {
 // and a function that reads what was written to it so far.
 func pseudoTerminal(t *testing.T) (*os.File, func() string) {
 	t.Helper()
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	// Non-blocking, so that Go's poller takes it and read deadlines work.
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Skipf("no pseudo-terminals here: %v", err)
 	}
+	master := os.NewFile(uintptr(fd), "/dev/ptmx")
 	t.Cleanup(func() { master.Close() })
-	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
 		t.Skipf("unlockpt: %v", err)
 	}
-	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
 	if err != nil {
 		t.Skipf("ptsname: %v", err)
 	}
@@ -74,14 +76,18 @@ func pseudoTerminal(t *testing.T) (*os.File, func() string) {
 		tio.Oflag &^= unix.OPOST
 		unix.IoctlSetTermios(int(tty.Fd()), unix.TCSETS, tio)
 	}
+	// read drains the terminal until nothing more comes for 200 ms: the
+	// writes may arrive in more than one read.
 	return tty, func() string {
-		master.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 		var out []byte
 		buf := make([]byte, 4096)
 		for {
+			if err := master.SetReadDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
+				t.Fatalf("read deadline on the terminal: %v", err)
+			}
 			n, err := master.Read(buf)
 			out = append(out, buf[:n]...)
-			if err != nil || n < len(buf) {
+			if err != nil {
 				return string(out)
 			}
 		}
