@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/spf13/afero"
 	"github.com/urfave/cli/v2"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 // cleanupFlags are the root action's own flags, besides the global ones.
@@ -129,17 +131,13 @@ func (j *cleanupJob) once(ctx context.Context) error {
 	opt.Now = j.cfg.clock()
 	var rep *cleanup.Report
 	if j.dryRun {
-		rep, err = cleanup.Preview(ctx, db, fs.ReadOnly(media), opt, j.out.listing())
-		if err == nil {
-			err = j.out.endListing(rep)
-		}
+		rep, err = j.preview(ctx, db, media, opt)
 	} else {
-		opt.Progress = j.errOut.progress(ctx, db, opt)
-		rep, err = cleanup.Run(ctx, db, media, opt)
-		j.errOut.clear()
-		if perr := j.out.report(rep); err == nil {
-			err = perr
-		}
+		rep, err = j.run(ctx, db, media, opt)
+	}
+	if errors.Is(err, cleanup.ErrJournalBusy) {
+		j.log.Info("leaving the work to the run that is active", "error", err)
+		return nil
 	}
 	if err != nil && ctx.Err() != nil {
 		j.log.Info("interrupted between transactions; the next run finishes the job",
@@ -153,4 +151,44 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		return errLeftBehind
 	}
 	return nil
+}
+
+// preview is the dry run: it lists what a real run would delete, and how
+// many removals an interrupted run left pending, and writes nothing.
+func (j *cleanupJob) preview(ctx context.Context, db store.DB, media afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
+	pending, err := j.cfg.pending(db)
+	if err != nil {
+		return &cleanup.Report{}, err
+	}
+	rep, err := cleanup.Preview(ctx, db, fs.ReadOnly(media), opt, j.out.listing())
+	if err != nil {
+		return rep, err
+	}
+	rep.Pending = pending
+	if pending > 0 {
+		j.log.Warn("an interrupted run left file removals pending; the next real run finishes them", "pending", pending)
+	}
+	return rep, j.out.endListing(rep)
+}
+
+// run is a real run: it takes the journal, cleans up, and reports.
+func (j *cleanupJob) run(ctx context.Context, db store.DB, media afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
+	path, err := j.cfg.journalPath(db, true)
+	if err != nil {
+		return &cleanup.Report{}, err
+	}
+	journal, err := cleanup.OpenJournal(afero.NewOsFs(), path, j.cfg.mediaID())
+	if err != nil {
+		return &cleanup.Report{}, err
+	}
+	opt.Progress = j.errOut.progress(ctx, db, opt)
+	rep, err := cleanup.Run(ctx, db, media, journal, opt)
+	if cerr := journal.Close(); err == nil {
+		err = cerr
+	}
+	j.errOut.clear()
+	if perr := j.out.report(rep); err == nil {
+		err = perr
+	}
+	return rep, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -43,10 +44,14 @@ func statsAction(c *cli.Context) error {
 	if err != nil {
 		return runError{cfg.explain(err)}
 	}
+	pending, err := cfg.pending(db)
+	if err != nil {
+		return err
+	}
 	if cfg.json {
-		err = printStatsJSON(c.App.Writer, st, cfg.ttlHours, cutoff, now)
+		err = printStatsJSON(c.App.Writer, st, pending, cfg.ttlHours, cutoff, now)
 	} else {
-		err = printStats(c.App.Writer, st, cfg.ttlHours, cutoff, now)
+		err = printStats(c.App.Writer, st, pending, cfg.ttlHours, cutoff, now)
 	}
 	if err != nil {
 		return runError{err}
@@ -54,7 +59,7 @@ func statsAction(c *cli.Context) error {
 	return nil
 }
 
-func printStats(w io.Writer, st *store.Stats, ttlHours int, cutoff, now time.Time) error {
+func printStats(w io.Writer, st *store.Stats, pending int64, ttlHours int, cutoff, now time.Time) error {
 	var total, stale int64
 	fmt.Fprintln(w, "Submissions by status:")
 	statuses := sortedKeys(st.ByStatus)
@@ -70,19 +75,27 @@ func printStats(w io.Writer, st *store.Stats, ttlHours int, cutoff, now time.Tim
 	}
 	fmt.Fprintf(w, "  %-12s %8d\n", "total", stale)
 	if st.Oldest == nil {
-		_, err := fmt.Fprintln(w, "Oldest stale: none")
-		return err
+		fmt.Fprintln(w, "Oldest stale: none")
+	} else {
+		fmt.Fprintf(w, "Oldest stale: %s (%s), %s %s, %s ago\n", st.Oldest.Slug, st.Oldest.Status,
+			sinceVerb(st.Oldest.Status), st.Since.Format(timeJSON), age(now.Sub(st.Since)))
 	}
-	what := "created"
-	if st.Oldest.Status == "rejected" {
-		what = "closed"
-	}
-	_, err := fmt.Fprintf(w, "Oldest stale: %s (%s), %s %s, %s ago\n",
-		st.Oldest.Slug, st.Oldest.Status, what, st.Since.Format(timeJSON), age(now.Sub(st.Since)))
+	_, err := fmt.Fprintf(w, "Pending file removals (left by an interrupted run): %d\n", pending)
 	return err
 }
 
-func printStatsJSON(w io.Writer, st *store.Stats, ttlHours int, cutoff, now time.Time) error {
+// sinceVerb says what happened at the time that made a status stale:
+// "created" for created_at, "closed" for closed_at.
+func sinceVerb(status string) string {
+	for _, r := range store.StaleRules {
+		if r.Status == status {
+			return strings.TrimSuffix(r.Since, "_at")
+		}
+	}
+	return "changed"
+}
+
+func printStatsJSON(w io.Writer, st *store.Stats, pending int64, ttlHours int, cutoff, now time.Time) error {
 	out := struct {
 		TTLHours    int              `json:"ttl_hours"`
 		Cutoff      string           `json:"cutoff"`
@@ -91,7 +104,8 @@ func printStatsJSON(w io.Writer, st *store.Stats, ttlHours int, cutoff, now time
 		OldestStale *string          `json:"oldest_stale"`
 		OldestSlug  *string          `json:"oldest_stale_slug"`
 		OldestAge   *float64         `json:"oldest_stale_age_seconds"`
-	}{TTLHours: ttlHours, Cutoff: cutoff.Format(timeJSON), ByStatus: st.ByStatus, Stale: st.Stale}
+		Pending     int64            `json:"pending"`
+	}{TTLHours: ttlHours, Cutoff: cutoff.Format(timeJSON), ByStatus: st.ByStatus, Stale: st.Stale, Pending: pending}
 	if st.Oldest != nil {
 		since, slug, secs := st.Since.Format(timeJSON), st.Oldest.Slug, now.Sub(st.Since).Seconds()
 		out.OldestStale, out.OldestSlug, out.OldestAge = &since, &slug, &secs

@@ -11,12 +11,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/spf13/afero"
 )
 
-// TestKillNine kills the real binary with SIGKILL at random moments of a
-// big cleanup, checks after every kill that no file lost its row and no
-// live row lost its file, then lets one run finish the job (SPEC §4.5).
+// TestKillNine kills the real binary with SIGKILL at moments of a big
+// cleanup that it picks from the progress it sees, so that the kill lands
+// in the middle of the deletion on a slow or busy machine as well as on a
+// fast one: by turns, once the stale count has dropped (right after a
+// commit), and once a chosen stale row's file is gone (right after a
+// removal). After every kill: every row still in the database has its
+// file, and a file whose row is gone is listed in the journal. Then one
+// run finishes the job, and no file is left whose row is gone.
+//
+// Removing a batch's files before its commit makes it fail: the second
+// trigger then fires between the removal and the commit.
 func TestKillNine(t *testing.T) {
 	bin := binary(t)
 	spec := storetest.Spec{Rows: 30000, Stale: 20000, Recent: 200, Files: true}
@@ -27,29 +37,36 @@ func TestKillNine(t *testing.T) {
 	}
 
 	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
-	maxDelay := 200 * time.Millisecond
 	midRun := 0
 	for kill := 1; kill <= 12 && midRun < 4; kill++ {
 		before := countStale(t, db)
 		if before == 0 {
-			// A fast machine finished before the kill: start again on a
-			// fresh install, with shorter delays.
-			db, media = generated(t, t.TempDir(), spec)
-			maxDelay /= 2
-			continue
+			db, media = generated(t, t.TempDir(), spec) // the runs finished it: start again
+			before = countStale(t, db)
 		}
+		// A random point in the first half of what is left.
+		target := before - 1 - rng.Int64N(before/2)
+		file := staleFile(t, db, before-target)
 		cmd := exec.Command(bin, args()...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(10*time.Millisecond + time.Duration(rng.Int64N(int64(maxDelay))))
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		trigger := fmt.Sprintf("%d stale rows left", target)
+		if kill%2 == 0 {
+			waitForStale(t, db, target, exited)
+		} else {
+			trigger = file + " gone"
+			waitForGone(filepath.Join(media, file), exited)
+		}
 		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		<-exited
 		after := countStale(t, db)
 		if after < before && after > 0 {
 			midRun++
 		}
-		t.Logf("kill %d: stale rows %d -> %d", kill, before, after)
+		t.Logf("kill %d at %s: stale rows %d -> %d", kill, trigger, before, after)
 		checkCrashInvariants(t, db, media, liveBefore)
 	}
 	if midRun < 3 {
@@ -67,14 +84,67 @@ func TestKillNine(t *testing.T) {
 	if got, want := filesIn(t, media), liveFiles(liveBefore); !slices.Equal(got, want) {
 		t.Fatalf("after the final run, %d files are left; want exactly the %d files of live rows", len(got), len(want))
 	}
+	if _, err := os.Stat(db + ".cleanup-stale-pending"); !os.IsNotExist(err) {
+		t.Fatalf("the journal is still there after the final run: %v", err)
+	}
 }
+
+// waitForStale returns once the database at db has at most target stale
+// rows, or once the process has exited.
+func waitForStale(t *testing.T, db string, target int64, exited <-chan struct{}) {
+	t.Helper()
+	raw := openSQL(t, db)
+	defer raw.Close()
+	for {
+		var n int64
+		err := raw.QueryRow(`SELECT count(*) FROM submissions_submission WHERE ` + staleAtGenerated).Scan(&n)
+		if err == nil && n <= target {
+			return
+		}
+		select {
+		case <-exited:
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// waitForGone returns once the file at path is gone, or once the process
+// has exited.
+func waitForGone(path string, exited <-chan struct{}) {
+	for {
+		if _, err := os.Lstat(path); os.IsNotExist(err) {
+			return
+		}
+		select {
+		case <-exited:
+			return
+		case <-time.After(200 * time.Microsecond):
+		}
+	}
+}
+
+// staleFile returns the file of the n-th stale row, in id order (n from 1).
+func staleFile(t *testing.T, db string, n int64) string {
+	t.Helper()
+	raw := openSQL(t, db)
+	defer raw.Close()
+	var f string
+	err := raw.QueryRow(`SELECT stl_file FROM submissions_submission WHERE `+staleAtGenerated+` ORDER BY id LIMIT 1 OFFSET ?`, n-1).Scan(&f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// staleAtGenerated is the stale predicate at generatedNow, 24 h.
+const staleAtGenerated = `((status = 'identifying' AND created_at < '2026-11-24 12:00:00') OR (status = 'rejected' AND closed_at < '2026-11-24 12:00:00'))`
 
 // liveRows renders every row that is not stale at generatedNow, every
 // column.
 func liveRows(t *testing.T, db string) map[string]string {
 	t.Helper()
-	return rowsOf(t, db, storetest.AllColumns,
-		`NOT ((status = 'identifying' AND created_at < '2026-11-24 12:00:00') OR (status = 'rejected' AND closed_at < '2026-11-24 12:00:00'))`)
+	return rowsOf(t, db, storetest.AllColumns, `NOT `+staleAtGenerated)
 }
 
 func liveFiles(live map[string]string) []string {
@@ -105,8 +175,10 @@ func filesIn(t *testing.T, media string) []string {
 	return out
 }
 
-// checkCrashInvariants: every file left has its row; every live row is
-// exactly as it was and has its file; the database is not corrupt.
+// checkCrashInvariants: every row in the database has its file (every
+// row of a generated install has one); a file whose row is gone is listed
+// in the journal, for the next run; every live row is exactly as it was;
+// the database is not corrupt.
 func checkCrashInvariants(t *testing.T, db, media string, liveBefore map[string]string) {
 	t.Helper()
 	raw := openSQL(t, db)
@@ -116,25 +188,31 @@ func checkCrashInvariants(t *testing.T, db, media string, liveBefore map[string]
 		t.Fatalf("integrity_check: %q, %v", integrity, err)
 	}
 	referenced := map[string]bool{}
-	for _, f := range storetest.Files(t, raw) {
+	for slug, f := range storetest.Files(t, raw) {
 		referenced[f] = true
+		if _, err := os.Stat(filepath.Join(media, f)); err != nil {
+			t.Fatalf("row %s lost its file: %v", slug, err)
+		}
+	}
+	journaled := map[string]bool{}
+	left, err := cleanup.ReadJournal(afero.NewOsFs(), db+".cleanup-stale-pending")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		journaled[e.Path] = true
 	}
 	var orphans []string
 	for _, f := range filesIn(t, media) {
-		if !referenced[f] {
+		if !referenced[f] && !journaled[f] {
 			orphans = append(orphans, f)
 		}
 	}
 	if len(orphans) > 0 {
-		t.Fatalf("%d files lost their rows, e.g. %s", len(orphans), orphans[0])
+		t.Fatalf("%d files lost their rows and are not in the journal, e.g. %s", len(orphans), orphans[0])
 	}
 	live := liveRows(t, db)
 	if fmt.Sprint(live) != fmt.Sprint(liveBefore) {
 		t.Fatalf("live rows changed: %d now, %d before", len(live), len(liveBefore))
-	}
-	for slug := range live {
-		if _, err := os.Stat(filepath.Join(media, "stl", "2026", "11", slug+".stl")); err != nil {
-			t.Fatalf("live row %s lost its file: %v", slug, err)
-		}
 	}
 }

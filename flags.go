@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"time"
 
+	"github.com/spf13/afero"
 	"github.com/urfave/cli/v2"
 
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
@@ -31,6 +34,8 @@ func globalFlags(withEnv bool) []cli.Flag {
 	nowEnv, nowUsage := env(envPrefix+"NOW", "judge staleness as of this RFC 3339 `TIME` instead of the clock")
 	busyEnv, busyUsage := env(envPrefix+"BUSY_TIMEOUT", "wait up to `D` for the web app's lock on the database")
 	jsonEnv, jsonUsage := env(envPrefix+"JSON", "print one JSON object per run on stdout instead of text")
+	stateEnv, stateUsage := env(envPrefix+"STATE_DIR", "keep the pending-removal journal in `DIR` (default: next to a SQLite database; "+
+		"else $STATE_DIRECTORY, else ~/.local/state/cleanup-stale)")
 	return []cli.Flag{
 		&cli.StringFlag{Name: "db", Value: "db.sqlite3", EnvVars: dbEnv, Usage: dbUsage},
 		&cli.StringFlag{Name: "media-root", Value: "media", EnvVars: mediaEnv, Usage: mediaUsage},
@@ -38,6 +43,7 @@ func globalFlags(withEnv bool) []cli.Flag {
 		&cli.StringFlag{Name: "now", EnvVars: nowEnv, Usage: nowUsage},
 		&cli.DurationFlag{Name: "busy-timeout", Value: 5 * time.Second, EnvVars: busyEnv, Usage: busyUsage},
 		&cli.BoolFlag{Name: "json", EnvVars: jsonEnv, Usage: jsonUsage},
+		&cli.StringFlag{Name: "state-dir", EnvVars: stateEnv, Usage: stateUsage},
 	}
 }
 
@@ -49,6 +55,7 @@ type config struct {
 	now         time.Time // zero: the clock
 	busyTimeout time.Duration
 	json        bool
+	stateDir    string
 }
 
 // maxTTLHours keeps now - ttl within what time.Duration can hold.
@@ -73,6 +80,7 @@ func loadConfig(c *cli.Context) (config, error) {
 		ttlHours:    from(c, "ttl-hours").Int("ttl-hours"),
 		busyTimeout: from(c, "busy-timeout").Duration("busy-timeout"),
 		json:        from(c, "json").Bool("json"),
+		stateDir:    from(c, "state-dir").String("state-dir"),
 	}
 	switch {
 	case cfg.db == "":
@@ -116,12 +124,45 @@ func (cfg config) explain(err error) error {
 
 // openDB opens the database that cfg names; read-only for dry runs and
 // stats.
-func (cfg config) openDB(ctx context.Context, readOnly bool) (*store.DB, error) {
+func (cfg config) openDB(ctx context.Context, readOnly bool) (store.DB, error) {
 	db, err := store.Open(ctx, cfg.db, store.Options{ReadOnly: readOnly, BusyTimeout: cfg.busyTimeout})
 	if err != nil {
 		return nil, runError{cfg.explain(err)}
 	}
 	return db, nil
+}
+
+// mediaID names MEDIA_ROOT in the journal: its absolute path, so that a
+// journal is never finished against another media root.
+func (cfg config) mediaID() string {
+	if abs, err := filepath.Abs(cfg.mediaRoot); err == nil {
+		return abs
+	}
+	return cfg.mediaRoot
+}
+
+// journalPath returns where db's pending-removal journal lives; a real run
+// creates the directory if it is the user's own state directory.
+func (cfg config) journalPath(db store.DB, create bool) (string, error) {
+	p, err := cleanup.JournalPath(db, cfg.stateDir, create)
+	if err != nil {
+		return "", runError{err}
+	}
+	return p, nil
+}
+
+// pending counts the removals that db's journal still lists, without
+// locking, creating or changing anything: what a dry run and stats report.
+func (cfg config) pending(db store.DB) (int64, error) {
+	p, err := cfg.journalPath(db, false)
+	if err != nil {
+		return 0, err
+	}
+	left, err := cleanup.ReadJournal(afero.NewOsFs(), p)
+	if err != nil {
+		return 0, runError{err}
+	}
+	return int64(len(left)), nil
 }
 
 // from returns the context whose value of the global flag name counts: the

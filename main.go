@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
@@ -66,7 +67,8 @@ func exitCode(err error) int {
 		errors.Is(err, store.ErrNotDatabase),
 		errors.Is(err, store.ErrSchema),
 		errors.Is(err, store.ErrAccess),
-		errors.Is(err, fs.ErrNoMediaRoot):
+		errors.Is(err, fs.ErrNoMediaRoot),
+		errors.Is(err, cleanup.ErrJournal):
 		return 2
 	case errors.Is(err, errLeftBehind), store.IsBusy(err), errors.As(err, &re):
 		return 1

@@ -83,10 +83,12 @@ func (p *printer) endListing(r *cleanup.Report) error {
 		return nil
 	}
 	tail, err := json.Marshal(struct {
-		Deleted  int64             `json:"deleted"`
-		Failed   int64             `json:"failed"`
-		Failures []cleanup.Failure `json:"failures"`
-	}{r.Deleted, r.Failed, r.Failures})
+		Deleted    int64             `json:"deleted"`
+		Failed     int64             `json:"failed"`
+		Failures   []cleanup.Failure `json:"failures"`
+		LockHeldMS float64           `json:"lock_held_ms"`
+		Pending    int64             `json:"pending"`
+	}{r.Deleted, r.Failed, r.Failures, r.LockHeldMS, r.Pending})
 	if err != nil {
 		return err
 	}

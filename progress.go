@@ -23,7 +23,7 @@ type progressWriter struct {
 
 // progress returns the callback for cleanup.Options.Progress, or nil when
 // there is nothing worth showing.
-func (p *progressWriter) progress(ctx context.Context, db *store.DB, opt cleanup.Options) func(*cleanup.Report) {
+func (p *progressWriter) progress(ctx context.Context, db store.DB, opt cleanup.Options) func(*cleanup.Report) {
 	if !isTerminal(p.w) {
 		return nil
 	}

@@ -1,7 +1,6 @@
 package cleanup_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -29,7 +28,7 @@ func BenchmarkIdleRun(b *testing.B) {
 			media := afero.NewMemMapFs()
 			opt := cleanup.Options{TTLHours: 24, Now: refNow}
 			for b.Loop() {
-				rep, err := cleanup.Run(context.Background(), db, media, opt)
+				rep, err := run(b, db, media, opt)
 				if err != nil || rep.Stale != 0 {
 					b.Fatal(rep, err)
 				}
@@ -61,7 +60,7 @@ func BenchmarkDelete(b *testing.B) {
 				}
 				db := storetest.Open(b, dsn, false)
 				b.StartTimer()
-				rep, err := cleanup.Run(context.Background(), db, media, cleanup.Options{TTLHours: 24, Now: refNow, Pause: time.Nanosecond})
+				rep, err := run(b, db, media, cleanup.Options{TTLHours: 24, Now: refNow, Pause: time.Nanosecond})
 				if err != nil || rep.Deleted != 20_000 {
 					b.Fatal(rep, err)
 				}

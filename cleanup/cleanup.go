@@ -9,10 +9,12 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// Defaults that meet SPEC §4.8 and §5 together. A write transaction aims at
+// Defaults that keep the web app responsive during a big cleanup (see the
+// README's Performance section). A write transaction aims at
 // DefaultTxTarget; DefaultPause after it is long enough for a writer that
 // polls with SQLite's busy handler (sleeps of 1, 2, 5, 10, 15, 20, 25, 25
 // ms ...) to find the lock free before it has waited 100 ms.
@@ -20,14 +22,19 @@ const (
 	DefaultTxTarget  = 40 * time.Millisecond
 	DefaultPause     = 25 * time.Millisecond
 	DefaultBatchSize = 1000
-	DefaultWorkers   = 8
+	DefaultWorkers   = 1
 )
 
-// Bounds of the adaptive batch size.
+// Bounds of the adaptive batch size, in rows of each stale status.
 const (
 	minBatch = 50
 	maxBatch = 50000
 )
+
+// maxFilesPerBatch bounds the rows with a file in one batch: they are held
+// in memory, written to the journal, and removed before the next batch
+// but one.
+const maxFilesPerBatch = 5000
 
 // Options tunes a run. The zero value of each field means its default.
 type Options struct {
@@ -41,9 +48,9 @@ type Options struct {
 	// Pause is how long the run leaves the write lock to others between
 	// transactions.
 	Pause time.Duration
-	// Workers is how many files are removed at once within a batch.
+	// Workers is how many files are removed at once.
 	Workers int
-	// Log receives one line per row left behind. Nil discards.
+	// Log receives one line per row or file left behind. Nil discards.
 	Log *slog.Logger
 	// Progress, if set, is called after each committed batch.
 	Progress func(r *Report)
@@ -68,100 +75,138 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// errNeedRefs makes a batch roll back, to scan for shared files first. The
-// scan is a long read that must not run under the write lock.
-var errNeedRefs = errors.New("shared-file scan needed")
-
-// Run deletes the stale submissions and their files, in short write
-// transactions over consecutive id ranges, and yields the lock between
-// them. It stops between two transactions when ctx is done; a transaction
-// once begun runs to its commit.
+// Run deletes the stale submissions and their files. It first finishes
+// what an interrupted run left in the journal, then works through the
+// stale rows in batches by id, each batch in this order:
 //
-// An error means the run itself failed (a lock not obtained in time, a
-// broken database). Rows left behind because of their files are not
-// errors; they are Report.Failures.
-func Run(ctx context.Context, db *store.DB, media afero.Fs, opt Options) (*Report, error) {
+//  1. read the batch's stale rows, without the write lock;
+//  2. keep every row whose file could not be removed now (fs.Check);
+//  3. write the other rows' files into the journal, and fsync;
+//  4. delete the rows that are still stale, in one short write
+//     transaction (DeleteBatch), which also reads which of their files
+//     another row still uses;
+//  5. after the commit, outside the lock, remove the deleted rows' files
+//     that no other row uses, while the next batch goes through 1-4; then
+//     mark the batch done in the journal.
+//
+// So a row that is still in the database always has its file, and a file
+// whose row is gone is listed in the journal until it is removed. Run
+// stops between two batches when ctx is done; a transaction once begun
+// runs to its commit, and the files of committed batches are removed.
+//
+// An error means the run itself failed (the lock not obtained in time, a
+// broken database, a journal that cannot be written). Rows and files left
+// behind are not errors; they are Report.Failures.
+func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Options) (*Report, error) {
 	opt = opt.withDefaults()
-	r := &runner{db: db, media: media, opt: opt, size: opt.BatchSize,
+	r := &runner{db: db, media: media, journal: j, opt: opt, size: opt.BatchSize,
 		rep: &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
-	var after int64
-	for {
+	if err := r.finishJournal(ctx); err != nil {
+		return r.rep, err
+	}
+	var removing *removal                 // the previous batch's files, going
+	defer func() { r.finish(removing) }() // an early return still removes committed files
+	for after := int64(0); ; {
 		if err := ctx.Err(); err != nil {
 			return r.rep, err
 		}
-		end, err := r.batch(ctx, after)
-		if errors.Is(err, errNeedRefs) {
-			if r.refs, err = loadFileRefs(ctx, db); err == nil {
-				continue
-			}
+		b, err := db.NextBatch(ctx, r.rep.Cutoff, after, r.size, maxFilesPerBatch)
+		if err != nil {
+			return r.rep, err
 		}
+		b.Files = r.keepUnremovable(b.Files)
+		del, seq, err := r.deleteBatch(ctx, b)
+		if err != nil {
+			return r.rep, err
+		}
+		err = r.finish(removing)
+		removing = r.remove(seq, del.Rows, del.OtherFiles)
 		if err != nil {
 			return r.rep, err
 		}
 		if opt.Progress != nil {
 			opt.Progress(r.rep)
 		}
-		if end == store.NoEnd {
-			return r.rep, nil
+		if b.End == store.NoEnd {
+			err, removing = r.finish(removing), nil
+			return r.rep, err
 		}
-		after = end
-		time.Sleep(opt.Pause) // let the web app in (SPEC §4.8)
+		after = b.End
+		r.pause(ctx)
 	}
 }
 
 type runner struct {
-	db    *store.DB
-	media afero.Fs
-	opt   Options
-	rep   *Report
-	size  int       // rows of each status per batch; adapts to TxTarget
-	refs  *fileRefs // nil until a batch first meets a file
+	db      store.DB
+	media   afero.Fs
+	journal *Journal
+	opt     Options
+	rep     *Report
+	size    int       // rows of each status per batch; adapts to TxTarget
+	refs    *fileRefs // nil until a batch first meets a file
 }
 
-// batch is SPEC §4 in order, in one write transaction over the ids
-// (after, end]: find the stale rows, remove their files, delete the rows
-// whose files are gone, commit. A crash anywhere before the commit leaves
-// stale rows whose files may be gone, which the next run deletes; it never
-// leaves a file whose row is gone.
-func (r *runner) batch(ctx context.Context, after int64) (end int64, err error) {
-	tx, err := r.db.Begin(ctx, r.rep.Cutoff) // BEGIN IMMEDIATE: staleness is judged under the write lock (§4.1)
-	if err != nil {
-		return after, err
+// deleteBatch journals b's files, then deletes its rows that are still
+// stale. seq is the journal batch, 0 when b has no file.
+func (r *runner) deleteBatch(ctx context.Context, b store.Batch) (del store.Deleted, seq int64, err error) {
+	var others store.Others
+	if len(b.Files) > 0 {
+		if r.refs == nil {
+			if r.refs, err = loadFileRefs(ctx, r.db); err != nil {
+				return del, 0, err
+			}
+		}
+		files := make([]string, len(b.Files))
+		for i, s := range b.Files {
+			files[i] = s.File
+		}
+		if seq, err = r.journal.Add(files); err != nil {
+			return del, 0, err
+		}
+		others = store.Others{IDs: r.refs.suspectsFor(files), After: r.refs.maxID}
 	}
-	defer tx.Rollback()
-	ctx = context.WithoutCancel(ctx) // begun: run to the commit, whatever signal comes
-	start := time.Now()
+	del, err = r.db.DeleteBatch(ctx, r.rep.Cutoff, b, others)
+	r.rep.addLockHeld(del.LockHeld)
+	if err != nil {
+		if seq != 0 && !errors.Is(err, store.ErrCommitUnknown) {
+			// Nothing was deleted: the batch's files are not pending.
+			if jerr := r.journal.Finish(nil, seq); jerr != nil {
+				r.opt.Log.Warn("cannot mark a batch that deleted nothing done in the journal", "error", jerr)
+			}
+		}
+		return del, seq, err
+	}
+	r.rep.Stale += del.Fileless + int64(len(del.Rows))
+	r.rep.Deleted += del.Fileless + int64(len(del.Rows))
+	r.adapt(del.LockHeld)
+	return del, seq, nil
+}
 
-	if end, err = tx.BatchEnd(ctx, after, r.size); err != nil {
-		return after, err
+// keepUnremovable returns the rows whose file a removal would not fail on
+// now. Each of the others is a failure: it keeps its row, so that a row
+// whose file cannot go stays whole, and the next run retries it.
+func (r *runner) keepUnremovable(rows []store.Submission) []store.Submission {
+	ok := rows[:0:0]
+	for _, s := range rows {
+		if err := fs.Check(r.media, s.File); err != nil {
+			r.opt.Log.Error("cannot remove file; row kept", "slug", s.Slug, "path", s.File, "error", err)
+			r.rep.Stale++
+			r.rep.addFailure(Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
+			continue
+		}
+		ok = append(ok, s)
 	}
-	fileless, err := tx.DeleteFileless(ctx, after, end) // no file, nothing to do first
-	if err != nil {
-		return after, err
+	return ok
+}
+
+// pause leaves the database to the web app between two transactions.
+func (r *runner) pause(ctx context.Context) {
+	t := time.NewTimer(r.opt.Pause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
-	rows, err := tx.StaleWithFiles(ctx, after, end)
-	if err != nil {
-		return after, err
-	}
-	if r.refs == nil && len(rows) > 0 {
-		return after, errNeedRefs
-	}
-	inUse, err := r.filesInUse(ctx, tx, rows) // a file another row still uses stays (§4.4)
-	if err != nil {
-		return after, err
-	}
-	gone := r.removeFiles(rows, inUse)   // confined to MEDIA_ROOT (§4.3); failures keep their rows (§4.6)
-	deleted, err := tx.Delete(ctx, gone) // only rows whose file is gone (§4.2)
-	if err != nil {
-		return after, err
-	}
-	if err := tx.Commit(); err != nil {
-		return after, err
-	}
-	r.rep.Stale += fileless + int64(len(rows))
-	r.rep.Deleted += fileless + deleted
-	r.adapt(time.Since(start))
-	return end, nil
 }
 
 // adapt sizes the next batch so that its transaction takes about TxTarget,
@@ -176,24 +221,12 @@ func (r *runner) adapt(took time.Duration) {
 	r.size = max(minBatch, min(next, r.size*4, maxBatch))
 }
 
-// filesInUse returns the files, cleaned, of rows that another row, outside
-// this batch, still uses.
-func (r *runner) filesInUse(ctx context.Context, tx *store.Tx, rows []store.Submission) (map[string]bool, error) {
-	if len(rows) == 0 {
-		return nil, nil
+// inUse returns the clean paths of files, those that another row still
+// uses.
+func inUse(files []string) map[string]bool {
+	m := make(map[string]bool, len(files))
+	for _, f := range files {
+		m[path.Clean(f)] = true
 	}
-	files := make([]string, len(rows))
-	ids := make([]int64, len(rows))
-	for i, s := range rows {
-		files[i], ids[i] = path.Clean(s.File), s.ID
-	}
-	others, err := tx.FilesOf(ctx, r.refs.suspectsFor(files), r.refs.maxID, ids)
-	if err != nil {
-		return nil, err
-	}
-	inUse := map[string]bool{}
-	for _, f := range others {
-		inUse[path.Clean(f)] = true
-	}
-	return inUse, nil
+	return m
 }

@@ -1,7 +1,6 @@
 package cleanup_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"sync"
@@ -70,7 +69,7 @@ func TestYieldsToTheWebApp(t *testing.T) {
 
 	opt := cleanup.Options{TTLHours: 24, Now: refNow, BatchSize: 300, TxTarget: 200 * time.Microsecond, Pause: 5 * time.Millisecond,
 		Progress: func(*cleanup.Report) { record("tool") }}
-	rep, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), afero.NewMemMapFs(), opt)
+	rep, err := run(t, storetest.Open(t, dsn, false), afero.NewMemMapFs(), opt)
 	close(stop)
 	<-done
 	if err != nil || writerErr != nil {

@@ -1,6 +1,8 @@
 package cleanup_test
 
 import (
+	"context"
+
 	"bufio"
 	"database/sql"
 	"fmt"
@@ -9,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
@@ -85,4 +90,29 @@ func assertEqual[T any](t *testing.T, what string, got, want T) {
 func remaining(t *testing.T, dsn string) []string {
 	t.Helper()
 	return sorted(storetest.Slugs(t, storetest.DB(t, dsn)))
+}
+
+// journalName is where the tests keep a journal, in memory.
+const journalName = "db.sqlite3.cleanup-stale-pending"
+
+// run runs the cleanup as a real run does, with a journal of its own in
+// memory.
+func run(t testing.TB, db store.DB, media afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
+	t.Helper()
+	return runJournaled(t, db, media, afero.NewMemMapFs(), opt)
+}
+
+// runJournaled runs the cleanup with its journal in jfs: open the journal,
+// run, close it.
+func runJournaled(t testing.TB, db store.DB, media afero.Fs, jfs afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
+	t.Helper()
+	j, err := cleanup.OpenJournal(jfs, journalName, "media")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := cleanup.Run(context.Background(), db, media, j, opt)
+	if cerr := j.Close(); cerr != nil {
+		t.Fatal(cerr)
+	}
+	return rep, err
 }

@@ -25,7 +25,7 @@ type Listing struct {
 // Rows whose path a real run would refuse (unsafe, or through a symlink
 // that leaves MEDIA_ROOT) are listed like the others, since they are stale,
 // and are also reported as failures: a real run would leave them.
-func Preview(ctx context.Context, db *store.DB, media afero.Fs, opt Options, out Listing) (*Report, error) {
+func Preview(ctx context.Context, db store.DB, media afero.Fs, opt Options, out Listing) (*Report, error) {
 	opt = opt.withDefaults()
 	rep := &Report{DryRun: true, TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}
 	n, err := db.CountStale(ctx, rep.Cutoff)

@@ -1,7 +1,6 @@
 package cleanup_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -95,7 +94,7 @@ func TestRandomInstalls(t *testing.T) {
 		}
 
 		opt := cleanup.Options{TTLHours: ttl, Now: now, BatchSize: 1 + rng.IntN(20), Pause: time.Nanosecond}
-		rep, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), media, opt)
+		rep, err := run(t, storetest.Open(t, dsn, false), media, opt)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
@@ -133,7 +132,7 @@ func TestConfirmedDuringRun(t *testing.T) {
 			confirmed = true
 		}
 	}
-	if _, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), media, opt); err != nil {
+	if _, err := run(t, storetest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"guest-25"})

@@ -31,7 +31,7 @@ func TestReferenceDatabase(t *testing.T) {
 			filesBefore := fstest.Files(t, media)
 			want := readLines(t, storetest.Testdata(t, "reference", tc.expected))
 
-			rep, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), media, fast(tc.ttl, refNow))
+			rep, err := run(t, storetest.Open(t, dsn, false), media, fast(tc.ttl, refNow))
 			if err != nil {
 				t.Fatal(err)
 			}

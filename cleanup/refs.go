@@ -25,10 +25,10 @@ type fileRefs struct {
 	maxID    int64              // rows above this id were not scanned
 }
 
-func loadFileRefs(ctx context.Context, db *store.DB) (*fileRefs, error) {
+func loadFileRefs(ctx context.Context, db store.DB) (*fileRefs, error) {
 	seed := maphash.MakeSeed()
 	var hashes []uint64
-	maxID, err := db.EachFile(ctx, func(_ int64, file string) error {
+	maxID, err := db.EachFile(ctx, 0, func(_ int64, file string) error {
 		hashes = append(hashes, maphash.String(seed, path.Clean(file)))
 		return nil
 	})
@@ -49,7 +49,7 @@ func loadFileRefs(ctx context.Context, db *store.DB) (*fileRefs, error) {
 	}
 	// Second pass, only when something may be shared: the ids behind the
 	// repeated hashes. A hash collision merely adds a suspect.
-	_, err = db.EachFile(ctx, func(id int64, file string) error {
+	_, err = db.EachFile(ctx, 0, func(id int64, file string) error {
 		if clean := path.Clean(file); id <= maxID && twice[maphash.String(seed, clean)] {
 			refs.suspects[clean] = append(refs.suspects[clean], id)
 		}
@@ -58,11 +58,11 @@ func loadFileRefs(ctx context.Context, db *store.DB) (*fileRefs, error) {
 	return refs, err
 }
 
-// suspectsFor returns the rows that may share one of files (clean paths).
+// suspectsFor returns the rows that may share one of files.
 func (r *fileRefs) suspectsFor(files []string) []int64 {
 	var ids []int64
 	for _, f := range files {
-		ids = append(ids, r.suspects[f]...)
+		ids = append(ids, r.suspects[path.Clean(f)]...)
 	}
 	return ids
 }

@@ -8,40 +8,72 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// removeFiles removes the files of rows, opt.Workers at a time, and returns
-// the ids of the rows that may now be deleted: those whose file is gone (or
-// was already), and those whose file another row still uses, which stays.
-// Every other row is a failure: it is logged, reported, and kept, so that
-// the next run retries it.
-func (r *runner) removeFiles(rows []store.Submission, inUse map[string]bool) []int64 {
-	errs := make([]error, len(rows))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(r.opt.Workers, len(rows)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				errs[i] = fs.Remove(r.media, rows[i].File)
-			}
-		}()
+// removal is one committed batch's files, being removed in the background
+// while the next batch goes through the database.
+type removal struct {
+	batch int64              // in the journal
+	rows  []store.Submission // the deleted rows whose files go
+	errs  []error            // per row, once done is closed
+	done  chan struct{}
+}
+
+// remove starts removing the files of rows, deleted in journal batch
+// batch, except those that another row still uses (others, the files of
+// the rows that the transaction checked). Nil when there is nothing to do.
+func (r *runner) remove(batch int64, rows []store.Submission, others []string) *removal {
+	if batch == 0 {
+		return nil
 	}
-	for i, s := range rows {
-		if !inUse[path.Clean(s.File)] {
+	used := inUse(others)
+	m := &removal{batch: batch, done: make(chan struct{})}
+	for _, s := range rows {
+		if !used[path.Clean(s.File)] { // a file another row still uses stays
+			m.rows = append(m.rows, s)
+		}
+	}
+	m.errs = make([]error, len(m.rows))
+	go func() {
+		defer close(m.done)
+		jobs := make(chan int)
+		var wg sync.WaitGroup
+		for range min(r.opt.Workers, len(m.rows)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range jobs {
+					m.errs[i] = fs.Remove(r.media, m.rows[i].File)
+				}
+			}()
+		}
+		for i := range m.rows {
 			jobs <- i
 		}
-	}
-	close(jobs)
-	wg.Wait()
+		close(jobs)
+		wg.Wait()
+	}()
+	return m
+}
 
-	gone := make([]int64, 0, len(rows))
-	for i, s := range rows {
-		if errs[i] != nil {
-			r.opt.Log.Error("cannot remove file; row kept", "slug", s.Slug, "path", s.File, "error", errs[i])
-			r.rep.addFailure(Failure{Slug: s.Slug, Path: s.File, Error: errs[i].Error()})
+// finish waits for m's files to go, reports each one that did not, and
+// marks m's batch done in the journal, listing the files that did not go
+// in a new batch, so that the next run retries them. Their rows are gone
+// already: a failure here is one that fs.Check could not foresee, such as
+// an I/O error.
+func (r *runner) finish(m *removal) error {
+	if m == nil {
+		return nil
+	}
+	<-m.done
+	var failed []string
+	for i, err := range m.errs {
+		if err == nil {
 			continue
 		}
-		gone = append(gone, s.ID)
+		s := m.rows[i]
+		r.opt.Log.Error("cannot remove file; its row is deleted, the journal keeps it for the next run",
+			"slug", s.Slug, "path", s.File, "error", err)
+		r.rep.addFailure(Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
+		failed = append(failed, s.File)
 	}
-	return gone
+	return r.journal.Finish(failed, m.batch)
 }

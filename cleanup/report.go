@@ -21,18 +21,31 @@ type Report struct {
 	// Deleted is how many rows it deleted. Stale - Deleted rows stay, each
 	// one a failure.
 	Deleted int64 `json:"deleted"`
-	// Failed counts the rows left behind; Failures lists the first
-	// maxListedFailures of them.
+	// Failed counts the rows and files left behind; Failures lists the
+	// first maxListedFailures of them.
 	Failed   int64     `json:"failed"`
 	Failures []Failure `json:"failures"`
+	// LockHeldMS is how long the run held the database's write lock in
+	// all, in milliseconds: what the web app feels.
+	LockHeldMS float64 `json:"lock_held_ms"`
+	// Pending counts the files that an interrupted run had left in the
+	// journal, finished at the start of this run (or, in a dry run, still
+	// waiting for the next real run).
+	Pending int64 `json:"pending"`
 }
 
-// Failure is a stale row that the run had to leave: its file could not be
-// removed, or its path is unsafe.
+// Failure is something the run had to leave: a stale row whose file could
+// not be removed or whose path is unsafe (the row stays), or a file that
+// could not be removed after its row was deleted (the journal keeps it for
+// the next run; Slug is empty for a file that an interrupted run left).
 type Failure struct {
 	Slug  string `json:"slug"`
 	Path  string `json:"path"`
 	Error string `json:"error"`
+}
+
+func (r *Report) addLockHeld(d time.Duration) {
+	r.LockHeldMS += float64(d.Microseconds()) / 1000
 }
 
 func (r *Report) addFailure(f Failure) {

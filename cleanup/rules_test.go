@@ -1,7 +1,6 @@
 package cleanup_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -55,7 +54,7 @@ func TestStaleBoundaries(t *testing.T) {
 	}
 	fstest.Write(t, media, files...)
 
-	rep, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), media, fast(24, now))
+	rep, err := run(t, storetest.Open(t, dsn, false), media, fast(24, now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +73,7 @@ func TestTTLZeroAndFractionalNow(t *testing.T) {
 		storetest.Row{Slug: "at", Status: "identifying", Created: now},
 		storetest.Row{Slug: "whole-second-before", Status: "identifying", Created: now.Truncate(time.Second)},
 	)
-	if _, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), afero.NewMemMapFs(), fast(0, now)); err != nil {
+	if _, err := run(t, storetest.Open(t, dsn, false), afero.NewMemMapFs(), fast(0, now)); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"at"})
@@ -106,7 +105,7 @@ func TestSharedFiles(t *testing.T) {
 
 	opt := fast(24, now)
 	opt.BatchSize = 1 // stale-c and stale-d land in different transactions
-	if _, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), media, opt); err != nil {
+	if _, err := run(t, storetest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"live-b", "live-f", "live-i"})
@@ -136,7 +135,7 @@ func TestRowAddedDuringRun(t *testing.T) {
 			added = true
 		}
 	}
-	if _, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), media, opt); err != nil {
+	if _, err := run(t, storetest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"new-live"})
@@ -152,7 +151,7 @@ func TestMissingFileIsRemoved(t *testing.T) {
 		storetest.Row{Slug: "gone-file", Status: "identifying", Created: old, File: "stl/never-there.stl"},
 		storetest.Row{Slug: "gone-dir", Status: "identifying", Created: old, File: "stl/no/such/dir.stl"},
 	)
-	rep, err := cleanup.Run(context.Background(), storetest.Open(t, dsn, false), afero.NewMemMapFs(), fast(24, refNow))
+	rep, err := run(t, storetest.Open(t, dsn, false), afero.NewMemMapFs(), fast(24, refNow))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,10 +27,9 @@ type SweepOptions struct {
 	// UploadDir is the directory under MEDIA_ROOT to sweep, like "stl".
 	UploadDir string
 	DryRun    bool
-	// Batch is how many orphans one write transaction removes; Pause is the
-	// yield between two, as in Run.
+	// Batch is how many orphans are removed after one read of the rows
+	// added meanwhile.
 	Batch int
-	Pause time.Duration
 	Log   *slog.Logger
 	// Orphan, if set, is called for each orphan found, before it is
 	// removed (or, in a dry run, instead).
@@ -65,16 +64,11 @@ var ErrNoUploadDir = errors.New("upload directory not found")
 //
 // It first reads every row's file once (short reads, 8 bytes a row), then
 // walks the upload directory a chunk of entries at a time, never following
-// a symlink out of it. Candidates are removed in short write transactions:
-// while the tool holds the write lock, nobody can add a row, and the rows
-// added since the first read are checked before each removal. In a dry run
-// nothing is locked or removed.
-func Sweep(ctx context.Context, db *store.DB, media afero.Fs, opt SweepOptions) (*SweepReport, error) {
+// a symlink out of it. Before each chunk of removals it reads the rows
+// added since. In a dry run nothing is removed.
+func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (*SweepReport, error) {
 	if opt.Batch <= 0 {
 		opt.Batch = 200
-	}
-	if opt.Pause <= 0 {
-		opt.Pause = DefaultPause
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -99,7 +93,7 @@ func Sweep(ctx context.Context, db *store.DB, media afero.Fs, opt SweepOptions) 
 }
 
 type sweeper struct {
-	db      *store.DB
+	db      store.DB
 	media   afero.Fs
 	opt     SweepOptions
 	rep     *SweepReport
@@ -125,36 +119,28 @@ func (s *sweeper) visit(ctx context.Context, p string, fi iofs.FileInfo) error {
 	if len(s.pending) < s.opt.Batch {
 		return nil
 	}
-	if err := s.flush(ctx); err != nil {
-		return err
-	}
-	time.Sleep(s.opt.Pause)
-	return nil
+	return s.flush(ctx)
 }
 
-// flush removes the pending orphans in one write transaction, sparing any
-// that a row added since the scan now uses.
+// flush removes the pending orphans, sparing any that a row added since
+// the scan now uses. It holds no lock while it removes files: an orphan is
+// older than the grace period, and the rows added since the scan, read
+// just before, are the only ones that could have come to name it.
 func (s *sweeper) flush(ctx context.Context) error {
 	if len(s.pending) == 0 {
 		return nil
 	}
 	defer func() { s.pending = s.pending[:0] }()
-	tx, err := s.db.Begin(ctx, s.opt.Now)
+	maxID, err := s.db.EachFile(ctx, s.refs.maxID, func(_ int64, file string) error {
+		s.refs.add(file)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	ctx = context.WithoutCancel(ctx)                      // begun: finish the removals and commit
-	added, err := tx.FilesOf(ctx, nil, s.refs.maxID, nil) // rows added since the scan
-	if err != nil {
-		return err
-	}
-	inUse := map[string]bool{}
-	for _, f := range added {
-		inUse[path.Clean(f)] = true
-	}
+	s.refs.maxID = maxID
 	for _, p := range s.pending {
-		if inUse[p] {
+		if s.refs.has(p) {
 			continue
 		}
 		if err := fs.Remove(s.media, p); err != nil {
@@ -167,7 +153,7 @@ func (s *sweeper) flush(ctx context.Context) error {
 		}
 		s.rep.Removed++
 	}
-	return tx.Commit() // nothing written: it only releases the lock
+	return nil
 }
 
 // referenced is the set of files the rows name, as sorted 64-bit hashes of
@@ -176,12 +162,13 @@ func (s *sweeper) flush(ctx context.Context) error {
 type referenced struct {
 	seed   maphash.Seed
 	hashes []uint64
-	maxID  int64 // rows above this id were not read
+	added  map[uint64]bool // rows read after the first scan
+	maxID  int64           // rows above this id were not read
 }
 
-func loadReferenced(ctx context.Context, db *store.DB) (*referenced, error) {
-	r := &referenced{seed: maphash.MakeSeed()}
-	maxID, err := db.EachFile(ctx, func(_ int64, file string) error {
+func loadReferenced(ctx context.Context, db store.DB) (*referenced, error) {
+	r := &referenced{seed: maphash.MakeSeed(), added: map[uint64]bool{}}
+	maxID, err := db.EachFile(ctx, 0, func(_ int64, file string) error {
 		r.hashes = append(r.hashes, maphash.String(r.seed, path.Clean(file)))
 		return nil
 	})
@@ -194,8 +181,13 @@ func loadReferenced(ctx context.Context, db *store.DB) (*referenced, error) {
 }
 
 func (r *referenced) has(p string) bool {
-	_, found := slices.BinarySearch(r.hashes, maphash.String(r.seed, p))
-	return found
+	h := maphash.String(r.seed, p)
+	_, found := slices.BinarySearch(r.hashes, h)
+	return found || r.added[h]
+}
+
+func (r *referenced) add(file string) {
+	r.added[maphash.String(r.seed, path.Clean(file))] = true
 }
 
 // walkFiles calls fn for every file and symlink under dir, reading each

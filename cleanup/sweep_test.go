@@ -64,7 +64,6 @@ func TestSweep(t *testing.T) {
 	assertEqual(t, "dry run counts", []int64{rep.Scanned, rep.Orphans, rep.Removed}, []int64{7, 3, 0})
 
 	opt.DryRun, listed = false, nil
-	opt.Pause = time.Nanosecond
 	rep, err = cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), media, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +76,7 @@ func TestSweep(t *testing.T) {
 // use still stays.
 func TestSweepGraceZero(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
-	opt := cleanup.SweepOptions{Now: now, UploadDir: "stl", Pause: time.Nanosecond}
+	opt := cleanup.SweepOptions{Now: now, UploadDir: "stl"}
 	if _, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +88,7 @@ func TestSweepGraceZero(t *testing.T) {
 // sweep, naming an old file that looked orphaned, keeps it.
 func TestSweepRowAddedMeanwhile(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
-	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl", Pause: time.Nanosecond,
+	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl",
 		Orphan: func(p string) error {
 			if p == "stl/2026/11/orphan-1.stl" {
 				storetest.Insert(t, storetest.DB(t, dsn), storetest.Row{Slug: "relinked", Status: "pending", Created: now, File: p})
@@ -109,7 +108,7 @@ func TestSweepRowAddedMeanwhile(t *testing.T) {
 func TestSweepFailure(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
 	faulty := faultyFs{Fs: media, fail: map[string]syscall.Errno{"stl/2026/10/orphan-2.stl": syscall.EACCES}}
-	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl", Pause: time.Nanosecond}
+	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl"}
 	rep, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), faulty, opt)
 	if err != nil {
 		t.Fatal(err)

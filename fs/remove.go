@@ -9,15 +9,6 @@ import (
 	"github.com/spf13/afero"
 )
 
-// Check reports whether Remove may remove name, a path relative to the
-// root of fsys, without changing anything. It fails for an unsafe path
-// (ErrUnsafePath), a directory, or a path the file system refuses, such as
-// one through a symlink that leaves the root. A missing file is fine.
-func Check(fsys afero.Fs, name string) error {
-	_, _, err := check(fsys, name)
-	return err
-}
-
 // Remove removes the upload at name, a path relative to the root of fsys.
 //
 // A file that is already missing counts as removed: the goal is that it is
@@ -91,7 +82,3 @@ func lstat(fsys afero.Fs, name string) (iofs.FileInfo, error) {
 	}
 	return fsys.Stat(name)
 }
-
-// ReadOnly wraps fsys so that every change fails. Dry runs get this, so that
-// they are read-only by construction, not by care.
-func ReadOnly(fsys afero.Fs) afero.Fs { return afero.NewReadOnlyFs(fsys) }

@@ -24,6 +24,11 @@ var (
 	ErrAccess = errors.New("no access to the database")
 )
 
+// ErrCommitUnknown means that a write transaction's COMMIT failed in a way
+// that leaves its outcome unknown: the connection to the server was lost
+// while it committed. Its rows may or may not be gone.
+var ErrCommitUnknown = errors.New("outcome of the commit unknown")
+
 // IsBusy reports whether err means that another connection held a lock for
 // longer than the busy timeout.
 func IsBusy(err error) bool {

@@ -100,8 +100,8 @@ func listDir(t *testing.T, dir string) string {
 func TestReadOnlyCannotWrite(t *testing.T) {
 	dsn := storetest.NewMemory(t)
 	db := storetest.Open(t, dsn, true)
-	if _, err := db.Begin(ctx, time.Now()); err == nil {
-		t.Fatal("Begin on a read-only database succeeded")
+	if _, err := db.DeleteBatch(ctx, time.Now(), store.Batch{End: store.NoEnd}, store.Others{}); err == nil {
+		t.Fatal("DeleteBatch on a read-only database succeeded")
 	}
 	path := filepath.Join(t.TempDir(), "copy.sqlite3")
 	b, err := os.ReadFile(storetest.Testdata(t, "reference", "webapp.sqlite3"))

@@ -14,25 +14,21 @@ type Stats struct {
 	// Stale counts the rows stale at the cutoff, per stale status.
 	Stale map[string]int64
 	// Oldest is the stale row that has been stale longest, if any, and
-	// Since is when it went stale: created_at for identifying, closed_at
-	// for rejected.
+	// Since is when it went stale: the time in its rule's column.
 	Oldest *Submission
 	Since  time.Time
 }
 
-// staleSince names, per stale status, the column that makes it stale.
-var staleSince = map[string]string{"identifying": "created_at", "rejected": "closed_at"}
-
 // Stats counts rows per status and stale rows per stale status at cutoff.
 // Every query is its own short read through the status index, so that a
 // stats run never holds a lock that the web app waits on for long.
-func (d *DB) Stats(ctx context.Context, cutoff time.Time) (*Stats, error) {
+func (r reads) Stats(ctx context.Context, cutoff time.Time) (*Stats, error) {
 	st := &Stats{ByStatus: map[string]int64{}, Stale: map[string]int64{}}
 	// Walk the distinct statuses through the index, one seek each.
-	status, err := d.nextStatus(ctx, nil)
-	for ; err == nil && status != nil; status, err = d.nextStatus(ctx, status) {
+	status, err := r.nextStatus(ctx, nil)
+	for ; err == nil && status != nil; status, err = r.nextStatus(ctx, status) {
 		var n int64
-		if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM `+Table+` WHERE status = ?`, *status).Scan(&n); err != nil {
+		if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM `+Table+` WHERE status = `+r.param(1), *status).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %q rows: %w", *status, err)
 		}
 		st.ByStatus[*status] = n
@@ -40,29 +36,28 @@ func (d *DB) Stats(ctx context.Context, cutoff time.Time) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := FormatTime(cutoff)
-	for _, status := range StaleStatuses {
-		col := staleSince[status]
+	c := r.timeArg(cutoff)
+	for _, rule := range StaleRules {
+		col := rule.Since
 		var n int64
-		if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM `+Table+` WHERE status = ?1 AND `+col+` < ?2`,
-			status, c).Scan(&n); err != nil {
-			return nil, fmt.Errorf("count stale %s rows: %w", status, err)
+		if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM `+Table+` WHERE status = `+r.param(1)+` AND `+col+` < `+r.param(2),
+			rule.Status, c).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count stale %s rows: %w", rule.Status, err)
 		}
-		st.Stale[status] = n
+		st.Stale[rule.Status] = n
 		if n == 0 {
 			continue
 		}
 		var s Submission
-		var since string
-		// `|| ''` reads the raw text, not the driver's time.Time.
-		err := d.db.QueryRowContext(ctx, `SELECT id, slug, status, stl_file, `+col+` || '' FROM `+Table+`
-WHERE status = ?1 AND `+col+` < ?2 ORDER BY `+col+`, id LIMIT 1`, status, c).Scan(&s.ID, &s.Slug, &s.Status, &s.File, &since)
+		var since any
+		err := r.db.QueryRowContext(ctx, `SELECT id, slug, status, stl_file, `+r.rawTime(col)+` FROM `+Table+`
+WHERE status = `+r.param(1)+` AND `+col+` < `+r.param(2)+` ORDER BY `+col+`, id LIMIT 1`, rule.Status, c).Scan(&s.ID, &s.Slug, &s.Status, &s.File, &since)
 		if err != nil {
-			return nil, fmt.Errorf("find the oldest stale %s row: %w", status, err)
+			return nil, fmt.Errorf("find the oldest stale %s row: %w", rule.Status, err)
 		}
-		t, err := ParseTime(since)
+		t, err := timeOf(since)
 		if err != nil {
-			return nil, fmt.Errorf("row %s: %s %q: %w", s.Slug, col, since, err)
+			return nil, fmt.Errorf("row %s: %s: %w", s.Slug, col, err)
 		}
 		if st.Oldest == nil || t.Before(st.Since) {
 			st.Oldest, st.Since = &s, t
@@ -71,15 +66,28 @@ WHERE status = ?1 AND `+col+` < ?2 ORDER BY `+col+`, id LIMIT 1`, status, c).Sca
 	return st, nil
 }
 
+// timeOf reads a timestamp as rawTime returns it.
+func timeOf(v any) (time.Time, error) {
+	switch v := v.(type) {
+	case time.Time:
+		return v.UTC(), nil
+	case string:
+		return ParseTime(v)
+	case []byte:
+		return ParseTime(string(v))
+	}
+	return time.Time{}, fmt.Errorf("unexpected timestamp %T", v)
+}
+
 // nextStatus returns the first status after after (nil: the first one), or
 // nil when there is none.
-func (d *DB) nextStatus(ctx context.Context, after *string) (*string, error) {
+func (r reads) nextStatus(ctx context.Context, after *string) (*string, error) {
 	q, args := `SELECT status FROM `+Table+` ORDER BY status LIMIT 1`, []any{}
 	if after != nil {
-		q, args = `SELECT status FROM `+Table+` WHERE status > ? ORDER BY status LIMIT 1`, []any{*after}
+		q, args = `SELECT status FROM `+Table+` WHERE status > `+r.param(1)+` ORDER BY status LIMIT 1`, []any{*after}
 	}
 	var s string
-	switch err := d.db.QueryRowContext(ctx, q, args...).Scan(&s); err {
+	switch err := r.db.QueryRowContext(ctx, q, args...).Scan(&s); err {
 	case nil:
 		return &s, nil
 	case sql.ErrNoRows:

@@ -133,7 +133,7 @@ func newMemory(t testing.TB) (string, *sql.DB) {
 }
 
 // Open opens dsn as the tool does, and closes it when the test ends.
-func Open(t testing.TB, dsn string, readOnly bool) *store.DB {
+func Open(t testing.TB, dsn string, readOnly bool) store.DB {
 	t.Helper()
 	if readOnly {
 		dsn += "&mode=ro"

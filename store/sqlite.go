@@ -1,10 +1,3 @@
-// Package store is the tool's only door into the web app's SQLite database.
-//
-// It speaks SQL and nothing else: it opens an existing database without ever
-// creating one, checks that the schema is the one the tool understands, finds
-// stale submissions and deletes them inside short write transactions. It
-// never changes a persistent setting (journal mode, page size, ...) and never
-// creates tables, indexes or triggers in the web app's database.
 package store
 
 import (
@@ -15,38 +8,19 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the cgo-free "sqlite" driver
 )
 
-// Table is the web app's submissions table, as Django names it.
-const Table = "submissions_submission"
-
-// Options says how to open the database.
-type Options struct {
-	// ReadOnly opens the database with SQLite's mode=ro, so that nothing on
-	// the connection can write, whatever the code above it does. Dry runs,
-	// stats and sweep listings use it.
-	ReadOnly bool
-
-	// BusyTimeout is how long a statement waits for another connection's
-	// lock before it fails with "database is locked".
-	BusyTimeout time.Duration
-}
-
-// DB is an open web app database.
-type DB struct {
-	db       *sql.DB
+// sqliteDB is the web app's SQLite database.
+type sqliteDB struct {
+	reads
+	name     string
 	readOnly bool
 }
 
-// Open opens the existing database file at path. A missing path is
-// ErrNoDatabase and no file is created; a file this user may not read (or,
-// unless read-only, write) is ErrAccess; a file that is not SQLite is
-// ErrNotDatabase; a schema without the table or columns the tool uses is
-// ErrSchema.
-func Open(ctx context.Context, path string, opt Options) (*DB, error) {
+// openSQLiteFile opens the existing SQLite file at path (see Open).
+func openSQLiteFile(ctx context.Context, path string, opt Options) (DB, error) {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -59,18 +33,22 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err := checkAccess(path, opt.ReadOnly); err != nil {
 		return nil, err
 	}
-	d, err := OpenDSN(ctx, fileURI(path, opt.ReadOnly), opt)
+	d, err := openSQLite(ctx, fileURI(path, opt.ReadOnly), path, opt)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return d, nil
 }
 
-// OpenDSN opens a database named by a modernc.org/sqlite DSN, for example an
-// in-memory database shared by name ("file:/name?vfs=memdb") in tests. The
-// connection settings of opt are added to dsn. The schema is checked as in
-// Open.
-func OpenDSN(ctx context.Context, dsn string, opt Options) (*DB, error) {
+// OpenDSN opens a SQLite database named by a modernc.org/sqlite DSN, for
+// example an in-memory database shared by name ("file:/name?vfs=memdb") in
+// tests. The connection settings of opt are added to dsn. The schema is
+// checked as in Open.
+func OpenDSN(ctx context.Context, dsn string, opt Options) (DB, error) {
+	return openSQLite(ctx, dsn, dsn, opt)
+}
+
+func openSQLite(ctx context.Context, dsn, name string, opt Options) (*sqliteDB, error) {
 	db, err := sql.Open("sqlite", withSettings(dsn, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -80,16 +58,22 @@ func OpenDSN(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	// for SQLite's locks.
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
-	d := &DB{db: db, readOnly: opt.ReadOnly}
-	if err := d.checkSchema(ctx); err != nil {
+	d := &sqliteDB{reads: reads{db: db, dialect: sqliteDialect}, name: name, readOnly: opt.ReadOnly}
+	if err := checkSchema(ctx, db, `SELECT name, type FROM pragma_table_info(?)`, sqliteTypes); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return d, nil
 }
 
+// Name is the database's path (or DSN, in tests).
+func (d *sqliteDB) Name() string { return d.name }
+
+// Local is true: a SQLite database is a file on this host.
+func (d *sqliteDB) Local() bool { return true }
+
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *sqliteDB) Close() error { return d.db.Close() }
 
 // fileURI turns a path into a SQLite URI. mode=rw (or ro) makes SQLite refuse
 // to create a missing file, which closes the race between the Stat in Open
@@ -114,7 +98,7 @@ func withSettings(dsn string, opt Options) string {
 	if !opt.ReadOnly {
 		// Every write transaction starts with BEGIN IMMEDIATE: it takes the
 		// write lock before it reads, so staleness is decided under the same
-		// lock that deletes the row (SPEC §4.1).
+		// lock that deletes the row.
 		q.Set("_txlock", "immediate")
 	}
 	sep := "?"

@@ -1,0 +1,86 @@
+package cleanup
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// journalSuffix ends the name of every journal file.
+const journalSuffix = ".cleanup-stale-pending"
+
+// JournalPath returns where the pending-removal journal of db lives:
+//
+//   - in stateDir, when one is given (--state-dir);
+//   - else, for SQLite, next to the database, in the directory that SQLite
+//     already needs writable for its own journal: db.sqlite3 gets
+//     db.sqlite3.cleanup-stale-pending;
+//   - else in systemd's $STATE_DIRECTORY (StateDirectory= in the unit);
+//   - else in the user's XDG state directory, ~/.local/state/cleanup-stale,
+//     which is created when create is set.
+//
+// In a shared directory, each database has its own file, named after the
+// database and a hash of its full name.
+func JournalPath(db store.DB, stateDir string, create bool) (string, error) {
+	name := db.Name()
+	if db.Local() {
+		abs, err := filepath.Abs(name)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrJournal, err)
+		}
+		if stateDir == "" {
+			return abs + journalSuffix, nil
+		}
+		name = abs
+	}
+	if stateDir != "" {
+		fi, err := os.Stat(stateDir)
+		if err != nil || !fi.IsDir() {
+			return "", fmt.Errorf("%w: state directory %s: not a directory", ErrJournal, stateDir)
+		}
+		return filepath.Join(stateDir, journalFile(name)), nil
+	}
+	if dirs := os.Getenv("STATE_DIRECTORY"); dirs != "" {
+		dir, _, _ := strings.Cut(dirs, ":")
+		return filepath.Join(dir, journalFile(name)), nil
+	}
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("%w: no state directory: set --state-dir (%v)", ErrJournal, err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	dir := filepath.Join(base, "cleanup-stale")
+	if create {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrJournal, err)
+		}
+	}
+	return filepath.Join(dir, journalFile(name)), nil
+}
+
+// journalFile names the journal of the database called name in a shared
+// directory: its last path element, made safe, and a hash of the whole
+// name, e.g. printdesk-3f2a9c1e.cleanup-stale-pending.
+func journalFile(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	label := name
+	if i := strings.IndexAny(label, "?#"); i >= 0 {
+		label = label[:i]
+	}
+	label = label[strings.LastIndexByte(label, '/')+1:]
+	label = strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '_'
+	}, label)
+	return label + "-" + hex.EncodeToString(sum[:4]) + journalSuffix
+}

@@ -1,0 +1,60 @@
+package cleanup
+
+import (
+	"context"
+	"path"
+
+	"github.com/cleanup-stale/cleanup-stale/fs"
+)
+
+// finishJournal finishes what an interrupted run left in the journal: it
+// removes each listed file that no row references now, and drops the
+// entry either way. A listed file whose row is still there belongs to a
+// batch whose deletion never committed (or is shared): it stays. A file
+// modified after its batch was written is a new upload that took a free
+// name: it stays too. A file that cannot be removed stays listed, for the
+// next run.
+//
+// Nothing indexes the files, so this reads every row's file once, in short
+// reads; it happens only after a crash.
+func (r *runner) finishJournal(ctx context.Context) error {
+	left := r.journal.Left()
+	if len(left) == 0 {
+		return nil
+	}
+	r.rep.Pending = int64(len(left))
+	referenced := make(map[string]bool, len(left))
+	for _, e := range left {
+		referenced[path.Clean(e.Path)] = false
+	}
+	_, err := r.db.EachFile(ctx, 0, func(_ int64, file string) error {
+		if _, ok := referenced[path.Clean(file)]; ok {
+			referenced[path.Clean(file)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var failed []string
+	var batches []int64
+	for i, e := range left {
+		if i == 0 || e.Batch != left[i-1].Batch {
+			batches = append(batches, e.Batch)
+		}
+		if referenced[path.Clean(e.Path)] {
+			continue
+		}
+		if mt, err := fs.ModTime(r.media, e.Path); err == nil && mt.After(e.At) {
+			r.opt.Log.Warn("a file listed by an interrupted run was written again since; kept", "path", e.Path)
+			continue
+		}
+		if err := fs.Remove(r.media, e.Path); err != nil {
+			r.opt.Log.Error("cannot remove a file whose row an interrupted run deleted; the journal keeps it",
+				"path", e.Path, "error", err)
+			r.rep.addFailure(Failure{Path: e.Path, Error: err.Error()})
+			failed = append(failed, e.Path)
+		}
+	}
+	return r.journal.Finish(failed, batches...)
+}
