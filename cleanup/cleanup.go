@@ -22,7 +22,7 @@ const (
 	DefaultTxTarget  = 40 * time.Millisecond
 	DefaultPause     = 25 * time.Millisecond
 	DefaultBatchSize = 1000
-	DefaultWorkers   = 1
+	DefaultWorkers   = 8
 )
 
 // Bounds of the adaptive batch size, in rows of each stale status.
@@ -86,7 +86,7 @@ func (o Options) withDefaults() Options {
 //     transaction (DeleteBatch), which also reads which of their files
 //     another row still uses;
 //  5. after the commit, outside the lock, remove the deleted rows' files
-//     that no other row uses, while the next batch goes through 1-4; then
+//     that no other row uses, while the next batch goes through 1-2; then
 //     mark the batch done in the journal.
 //
 // So a row that is still in the database always has its file, and a file
@@ -115,15 +115,21 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 			return r.rep, err
 		}
 		b.Files = r.keepUnremovable(b.Files)
+		// The previous batch's files are gone before this batch's
+		// transaction begins: removals compete with the transaction for
+		// the CPU and the disk, and would make it hold the lock longer.
+		err, removing = r.finish(removing), nil
+		if err != nil {
+			return r.rep, err
+		}
 		del, seq, err := r.deleteBatch(ctx, b)
+		if errors.Is(err, store.ErrBatchChanged) {
+			continue // the web app changed a row meanwhile: read the batch again
+		}
 		if err != nil {
 			return r.rep, err
 		}
-		err = r.finish(removing)
 		removing = r.remove(seq, del.Rows, del.OtherFiles)
-		if err != nil {
-			return r.rep, err
-		}
 		if opt.Progress != nil {
 			opt.Progress(r.rep)
 		}

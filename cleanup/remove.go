@@ -3,6 +3,7 @@ package cleanup
 import (
 	"path"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/store"
@@ -34,21 +35,17 @@ func (r *runner) remove(batch int64, rows []store.Submission, others []string) *
 	m.errs = make([]error, len(m.rows))
 	go func() {
 		defer close(m.done)
-		jobs := make(chan int)
+		var next atomic.Int64
 		var wg sync.WaitGroup
 		for range min(r.opt.Workers, len(m.rows)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := range jobs {
+				for i := int(next.Add(1) - 1); i < len(m.rows); i = int(next.Add(1) - 1) {
 					m.errs[i] = fs.Remove(r.media, m.rows[i].File)
 				}
 			}()
 		}
-		for i := range m.rows {
-			jobs <- i
-		}
-		close(jobs)
 		wg.Wait()
 	}()
 	return m

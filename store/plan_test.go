@@ -42,14 +42,13 @@ func TestQueryPlans(t *testing.T) {
 		q, want string
 		sorts   bool // a bounded sort of one batch's rows is allowed
 	}{
-		"batch end":       {q: sqliteBatchEnd, want: "USING COVERING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
-		"batch files":     {q: sqliteBatchFiles, want: statusRange, sorts: true},
-		"fileless delete": {q: sqliteDeleteFileless, want: statusRange},
-		"delete files":    {q: sqliteDeleteFiles, want: rowid + "=?)"},
-		"other files":     {q: sqliteOtherFiles, want: rowid + ">?)"},
-		"dry-run page":    {q: r.stalePageQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
-		"count stale":     {q: `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("?1"), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"},
-		"file page":       {q: r.filePageQuery(), want: rowid + ">?)"},
+		"batch end":    {q: sqliteBatchEnd, want: "USING COVERING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
+		"batch files":  {q: sqliteBatchFiles, want: statusRange, sorts: true},
+		"delete":       {q: sqliteDelete, want: statusRange},
+		"other files":  {q: sqliteOtherFiles, want: rowid + ">?)"},
+		"dry-run page": {q: r.stalePageQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
+		"count stale":  {q: `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("?1"), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"},
+		"file page":    {q: r.filePageQuery(), want: rowid + ">?)"},
 	} {
 		rows, err := d.db.Query(`EXPLAIN QUERY PLAN `+tc.q, "2026-11-24 12:00:00", "[]", 100, 5)
 		if err != nil {

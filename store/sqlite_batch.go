@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -23,16 +22,12 @@ var (
 	sqliteBatchFiles = `SELECT id, slug, status, stl_file FROM ` + Table + `
 WHERE stl_file <> '' AND ` + sqliteInRange + ` ORDER BY id LIMIT ?4`
 
-	// sqliteDeleteFileless deletes a batch's stale rows that have no file.
-	// With no file to remove, they need no journal and never leave SQLite.
-	sqliteDeleteFileless = `DELETE FROM ` + Table + ` WHERE stl_file = '' AND ` + sqliteInRange
-
-	// sqliteDeleteFiles deletes the rows of ?2, a JSON array of [id, file]
-	// pairs, that are still stale and still name that file. The inner
-	// query looks each id up by rowid; the DELETE then removes by rowid.
-	sqliteDeleteFiles = `DELETE FROM ` + Table + ` WHERE id IN (
-  SELECT s.id FROM json_each(?2) AS c CROSS JOIN ` + Table + ` AS s ON s.id = c.value ->> 0
-  WHERE s.stl_file = c.value ->> 1 AND ` + stalePredicateOn("s", "?1") + `)
+	// sqliteDelete deletes a batch's stale rows that have no file, and
+	// those of the ids in ?4 (a JSON array): the rows with a file that the
+	// caller has journaled. It walks the batch's range of the status index
+	// once.
+	sqliteDelete = `DELETE FROM ` + Table + ` WHERE ` + sqliteInRange + `
+  AND (stl_file = '' OR id IN (SELECT value FROM json_each(?4)))
 RETURNING id, slug, status, stl_file`
 
 	// sqliteOtherFiles reads the files of the rows in ?2 (a JSON array of
@@ -77,24 +72,20 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, o
 	if d.readOnly {
 		return del, fmt.Errorf("delete: database opened read-only")
 	}
-	pairs, err := json.Marshal(idFilePairs(b.Files))
-	if err != nil {
-		return del, err
+	ids := make([]int64, len(b.Files))
+	for i, s := range b.Files {
+		ids[i] = s.ID
 	}
 	c := FormatTime(cutoff)
 	err = d.inWriteTx(ctx, &del.LockHeld, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, sqliteDeleteFileless, c, b.After, b.End)
+		rows, err := scanSubmissions(tx.QueryContext(ctx, sqliteDelete, c, b.After, b.End, jsonInts(ids)))
 		if err != nil {
-			return fmt.Errorf("delete rows without files: %w", err)
+			return fmt.Errorf("delete: %w", err)
 		}
-		if del.Fileless, err = res.RowsAffected(); err != nil {
+		if err := del.split(rows, b.Files); err != nil {
 			return err
 		}
-		if len(b.Files) > 0 {
-			if del.Rows, err = scanSubmissions(tx.QueryContext(ctx, sqliteDeleteFiles, c, string(pairs))); err != nil {
-				return fmt.Errorf("delete rows with files: %w", err)
-			}
-			sortByID(del.Rows)
+		if len(del.Rows) > 0 {
 			del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, sqliteOtherFiles, others.After, jsonInts(others.IDs)))
 			if err != nil {
 				return fmt.Errorf("check shared files: %w", err)
@@ -102,7 +93,10 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, o
 		}
 		return nil
 	})
-	return del, err
+	if err != nil {
+		return Deleted{LockHeld: del.LockHeld}, err
+	}
+	return del, nil
 }
 
 // inWriteTx runs fn in a write transaction and commits it, adding to held

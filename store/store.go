@@ -14,6 +14,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -114,6 +115,30 @@ type Batch struct {
 
 // NoEnd is the end of a batch that reaches past the last row.
 const NoEnd = int64(1<<63 - 1)
+
+// split sorts the rows that a deletion returned into del: rows without a
+// file are counted, rows with one are kept, in id order. Each of those must
+// be a row of journaled, with the same file: a file that changed since the
+// batch was read was not journaled, and ErrBatchChanged makes the
+// transaction roll back.
+func (del *Deleted) split(rows, journaled []Submission) error {
+	want := make(map[int64]string, len(journaled))
+	for _, s := range journaled {
+		want[s.ID] = s.File
+	}
+	for _, s := range rows {
+		switch f, ok := want[s.ID]; {
+		case s.File == "":
+			del.Fileless++
+		case !ok || f != s.File:
+			return fmt.Errorf("%w: row %s now names %q", ErrBatchChanged, s.Slug, s.File)
+		default:
+			del.Rows = append(del.Rows, s)
+		}
+	}
+	sortByID(del.Rows)
+	return nil
+}
 
 // Others names the rows whose files DeleteBatch reads after deleting: the
 // rows in IDs, and every row above id After (those a caller's earlier
