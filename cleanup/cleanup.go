@@ -19,7 +19,7 @@ import (
 // polls with SQLite's busy handler (sleeps of 1, 2, 5, 10, 15, 20, 25, 25
 // ms ...) to find the lock free before it has waited 100 ms.
 const (
-	DefaultTxTarget  = 40 * time.Millisecond
+	DefaultTxTarget  = 60 * time.Millisecond
 	DefaultPause     = 25 * time.Millisecond
 	DefaultBatchSize = 1000
 	DefaultWorkers   = 8
@@ -86,7 +86,7 @@ func (o Options) withDefaults() Options {
 //     transaction (DeleteBatch), which also reads which of their files
 //     another row still uses;
 //  5. after the commit, outside the lock, remove the deleted rows' files
-//     that no other row uses, while the next batch goes through 1-2; then
+//     that no other row uses, while the run pauses for the web app; then
 //     mark the batch done in the journal.
 //
 // So a row that is still in the database always has its file, and a file
@@ -110,18 +110,20 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 		if err := ctx.Err(); err != nil {
 			return r.rep, err
 		}
+		// The previous batch's files are gone before this batch's
+		// transaction begins: removals compete with the transaction for
+		// the CPU and the disk, and would make it hold the lock longer.
+		// And the batch is read just before its transaction, so that the
+		// transaction is likelier to find it unchanged (see DeleteBatch).
+		err := r.finish(removing)
+		if removing = nil; err != nil {
+			return r.rep, err
+		}
 		b, err := db.NextBatch(ctx, r.rep.Cutoff, after, r.size, maxFilesPerBatch)
 		if err != nil {
 			return r.rep, err
 		}
 		b.Files = r.keepUnremovable(b.Files)
-		// The previous batch's files are gone before this batch's
-		// transaction begins: removals compete with the transaction for
-		// the CPU and the disk, and would make it hold the lock longer.
-		err, removing = r.finish(removing), nil
-		if err != nil {
-			return r.rep, err
-		}
 		del, seq, err := r.deleteBatch(ctx, b)
 		if errors.Is(err, store.ErrBatchChanged) {
 			continue // the web app changed a row meanwhile: read the batch again

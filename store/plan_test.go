@@ -44,7 +44,6 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		"batch end":    {q: sqliteBatchEnd, want: "USING COVERING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
 		"batch files":  {q: sqliteBatchFiles, want: statusRange, sorts: true},
-		"delete":       {q: sqliteDelete, want: statusRange},
 		"other files":  {q: sqliteOtherFiles, want: rowid + ">?)"},
 		"dry-run page": {q: r.stalePageQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
 		"count stale":  {q: `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("?1"), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"},

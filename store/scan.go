@@ -49,15 +49,6 @@ func sortByID(rows []Submission) {
 	slices.SortFunc(rows, func(a, b Submission) int { return cmp.Compare(a.ID, b.ID) })
 }
 
-// idFilePairs renders rows as [id, file] pairs, for a JSON parameter.
-func idFilePairs(rows []Submission) [][2]any {
-	out := make([][2]any, len(rows))
-	for i, s := range rows {
-		out[i] = [2]any{s.ID, s.File}
-	}
-	return out
-}
-
 // jsonInts encodes ids as a JSON array, for `IN (SELECT value FROM
 // json_each(?))`: one bound parameter, whatever the number of ids.
 func jsonInts(ids []int64) string {

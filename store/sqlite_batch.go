@@ -22,13 +22,14 @@ var (
 	sqliteBatchFiles = `SELECT id, slug, status, stl_file FROM ` + Table + `
 WHERE stl_file <> '' AND ` + sqliteInRange + ` ORDER BY id LIMIT ?4`
 
-	// sqliteDelete deletes a batch's stale rows that have no file, and
-	// those of the ids in ?4 (a JSON array): the rows with a file that the
-	// caller has journaled. It walks the batch's range of the status index
-	// once.
-	sqliteDelete = `DELETE FROM ` + Table + ` WHERE ` + sqliteInRange + `
-  AND (stl_file = '' OR id IN (SELECT value FROM json_each(?4)))
-RETURNING id, slug, status, stl_file`
+	// sqliteDeleteAll deletes a batch's stale rows, all of them: the fast
+	// path, when nobody has written since the batch was read, so that its
+	// rows with a file are exactly those read.
+	sqliteDeleteAll = `DELETE FROM ` + Table + ` WHERE ` + sqliteInRange
+
+	// sqliteDeleteAllBut is sqliteDeleteAll but for the ids in ?4 (a JSON
+	// array): the rows whose file the caller keeps.
+	sqliteDeleteAllBut = sqliteDeleteAll + ` AND id NOT IN (SELECT value FROM json_each(?4))`
 
 	// sqliteOtherFiles reads the files of the rows in ?2 (a JSON array of
 	// ids) and of every row above id ?1, all by rowid.
@@ -42,6 +43,10 @@ WHERE (id > ?1 OR id IN (SELECT value FROM json_each(?2))) AND stl_file <> ''`
 // DeleteBatch judges every row again under it.
 func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (Batch, error) {
 	b := Batch{After: after, End: NoEnd}
+	// First, so that any commit by another connection after it shows.
+	if err := d.db.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&b.version); err != nil {
+		return b, fmt.Errorf("read data version: %w", err)
+	}
 	for _, status := range StaleStatuses {
 		var id int64
 		err := d.db.QueryRowContext(ctx, sqliteBatchEnd, status, after, n-1).Scan(&id)
@@ -61,6 +66,10 @@ func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64,
 		b.End = files[len(files)-1].ID
 	}
 	b.Files = files
+	b.read = make([]int64, len(files))
+	for i, s := range files {
+		b.read[i] = s.ID
+	}
 	return b, nil
 }
 
@@ -68,28 +77,35 @@ func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64,
 // transaction (see DB). BEGIN IMMEDIATE takes the write lock before the
 // first read, so staleness is judged under the lock that deletes the row:
 // a guest who confirms at that moment is never lost.
+//
+// Every moment of the transaction is a moment the web app cannot write,
+// so it takes the fast path when it can: if no other connection has
+// committed since b was read (SQLite's data_version), the batch's rows
+// with a file are exactly those read, and one plain DELETE over the range
+// deletes the right rows. Otherwise each row with a file comes back and is
+// checked against b.Files.
 func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, others Others) (del Deleted, err error) {
 	if d.readOnly {
 		return del, fmt.Errorf("delete: database opened read-only")
 	}
-	ids := make([]int64, len(b.Files))
-	for i, s := range b.Files {
-		ids[i] = s.ID
-	}
 	c := FormatTime(cutoff)
 	err = d.inWriteTx(ctx, &del.LockHeld, func(ctx context.Context, tx *sql.Tx) error {
-		rows, err := scanSubmissions(tx.QueryContext(ctx, sqliteDelete, c, b.After, b.End, jsonInts(ids)))
-		if err != nil {
-			return fmt.Errorf("delete: %w", err)
+		var version int64
+		if err := tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&version); err != nil {
+			return fmt.Errorf("read data version: %w", err)
 		}
-		if err := del.split(rows, b.Files); err != nil {
+		var err error
+		if version == b.version {
+			err = deleteUnchanged(ctx, tx, c, b, &del)
+		} else {
+			err = deleteChanged(ctx, tx, c, b, &del)
+		}
+		if err != nil || len(del.Rows) == 0 {
 			return err
 		}
-		if len(del.Rows) > 0 {
-			del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, sqliteOtherFiles, others.After, jsonInts(others.IDs)))
-			if err != nil {
-				return fmt.Errorf("check shared files: %w", err)
-			}
+		del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, sqliteOtherFiles, others.After, jsonInts(others.IDs)))
+		if err != nil {
+			return fmt.Errorf("check shared files: %w", err)
 		}
 		return nil
 	})
@@ -97,6 +113,62 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, o
 		return Deleted{LockHeld: del.LockHeld}, err
 	}
 	return del, nil
+}
+
+// deleteUnchanged is DeleteBatch's fast path: nothing changed since b was
+// read, so the stale rows of the range are the rows without a file, the
+// rows of b.Files, and the rows read but left out of b.Files, which stay.
+func deleteUnchanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, del *Deleted) error {
+	q, args := sqliteDeleteAll, []any{cutoff, b.After, b.End}
+	if keep := b.keptIDs(); len(keep) > 0 {
+		q, args = sqliteDeleteAllBut, append(args, jsonInts(keep))
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n < int64(len(b.Files)) {
+		return fmt.Errorf("%w: %d rows deleted, %d with files expected", ErrBatchChanged, n, len(b.Files))
+	}
+	del.Fileless, del.Rows = n-int64(len(b.Files)), b.Files
+	return nil
+}
+
+// deleteChanged is DeleteBatch's path when another connection has written
+// since b was read: it reads the range's rows with a file again, under the
+// lock. A row of b.Files that is no longer stale stays (a guest who
+// confirmed). A row with a file that b.Files does not hold, or holds with
+// another file, was not journaled: ErrBatchChanged, and nothing is deleted.
+// Otherwise the rows are as the fast path needs them.
+func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, del *Deleted) error {
+	now, err := scanSubmissions(tx.QueryContext(ctx, sqliteBatchFiles, cutoff, b.After, b.End, -1))
+	if err != nil {
+		return fmt.Errorf("read the batch again: %w", err)
+	}
+	journaled := make(map[int64]string, len(b.Files))
+	for _, s := range b.Files {
+		journaled[s.ID] = s.File
+	}
+	kept := map[int64]bool{}
+	for _, id := range b.keptIDs() {
+		kept[id] = true
+	}
+	still := b
+	still.Files = nil
+	for _, s := range now {
+		switch f, ok := journaled[s.ID]; {
+		case kept[s.ID]:
+		case !ok || f != s.File:
+			return fmt.Errorf("%w: row %s names %q", ErrBatchChanged, s.Slug, s.File)
+		default:
+			still.Files = append(still.Files, s)
+		}
+	}
+	return deleteUnchanged(ctx, tx, cutoff, still, del)
 }
 
 // inWriteTx runs fn in a write transaction and commits it, adding to held

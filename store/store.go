@@ -14,7 +14,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -109,36 +108,35 @@ type Batch struct {
 	// Files are the stale rows in the range that have a file, as read
 	// before the write transaction, in id order. DeleteBatch deletes only
 	// these of the rows with a file, and only while their file is the one
-	// read here: the caller has written these files into its journal.
+	// read here: the caller has written these files into its journal. The
+	// caller may leave rows out; those stay.
 	Files []Submission
+
+	read    []int64 // the ids of Files as read
+	version int64   // SQLite's data_version when the read began
+}
+
+// keptIDs returns the ids that were read into Files and left out of it
+// since.
+func (b Batch) keptIDs() []int64 {
+	if len(b.read) == len(b.Files) {
+		return nil
+	}
+	in := make(map[int64]bool, len(b.Files))
+	for _, s := range b.Files {
+		in[s.ID] = true
+	}
+	var out []int64
+	for _, id := range b.read {
+		if !in[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // NoEnd is the end of a batch that reaches past the last row.
 const NoEnd = int64(1<<63 - 1)
-
-// split sorts the rows that a deletion returned into del: rows without a
-// file are counted, rows with one are kept, in id order. Each of those must
-// be a row of journaled, with the same file: a file that changed since the
-// batch was read was not journaled, and ErrBatchChanged makes the
-// transaction roll back.
-func (del *Deleted) split(rows, journaled []Submission) error {
-	want := make(map[int64]string, len(journaled))
-	for _, s := range journaled {
-		want[s.ID] = s.File
-	}
-	for _, s := range rows {
-		switch f, ok := want[s.ID]; {
-		case s.File == "":
-			del.Fileless++
-		case !ok || f != s.File:
-			return fmt.Errorf("%w: row %s now names %q", ErrBatchChanged, s.Slug, s.File)
-		default:
-			del.Rows = append(del.Rows, s)
-		}
-	}
-	sortByID(del.Rows)
-	return nil
-}
 
 // Others names the rows whose files DeleteBatch reads after deleting: the
 // rows in IDs, and every row above id After (those a caller's earlier
