@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,6 +58,49 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		t.Errorf("%d stale rows left", n)
 	}
 	checkCrashInvariants(t, db, media, liveBefore)
+}
+
+// TestTwoRunsAfterACrash: a crashed run left files in its journal; two
+// runs start at once. Both exit 0, every stale row and every journaled
+// file goes exactly once, live rows and their files stay, and no journal
+// is left.
+func TestTwoRunsAfterACrash(t *testing.T) {
+	bin := binary(t)
+	db, media := generated(t, t.TempDir(), storetest.Spec{Rows: 6000, Stale: 3000, Recent: 50, Files: true})
+	liveBefore := liveRows(t, db)
+	// The crashed run had deleted the first 100 stale rows.
+	var gone []string
+	for n := int64(1); n <= 100; n++ {
+		gone = append(gone, staleFile(t, db, 1))
+		execSQL(t, db, `DELETE FROM submissions_submission WHERE id = (SELECT id FROM submissions_submission WHERE `+staleAtGenerated+` ORDER BY id LIMIT 1)`)
+	}
+	crashJournal(t, db+".cleanup-stale-pending", media, gone...)
+	args := []string{"--db", db, "--media-root", media, "--now", generatedNow.Format(time.RFC3339)}
+	var outs [2]bytes.Buffer
+	var cmds [2]*exec.Cmd
+	for i := range cmds {
+		cmds[i] = exec.Command(bin, args...)
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("run %d: %v: %s", i, err, outs[i].String())
+		}
+		t.Logf("run %d: %s", i, strings.TrimSpace(outs[i].String()))
+	}
+	if n := countStale(t, db); n != 0 {
+		t.Errorf("%d stale rows left", n)
+	}
+	checkCrashInvariants(t, db, media, liveBefore)
+	if got, want := filesIn(t, media), liveFiles(liveBefore); !slices.Equal(got, want) {
+		t.Errorf("%d files left, want exactly the %d files of live rows", len(got), len(want))
+	}
+	if _, err := os.Stat(db + ".cleanup-stale-pending"); !os.IsNotExist(err) {
+		t.Errorf("the journal is still there: %v", err)
+	}
 }
 
 // TestHeldLock: while another connection holds the write lock for longer

@@ -77,6 +77,22 @@ func TestPermissions(t *testing.T) {
 			}
 		})
 	}
+	// A journal directory this user may not write: exit 2, nothing deleted.
+	t.Run("state directory without write access", func(t *testing.T) {
+		for p, m := range map[string]os.FileMode{dir: 0o777, db: 0o666, filepath.Join(dir, "media"): 0o777} {
+			os.Chmod(p, m)
+		}
+		state := filepath.Join(dir, "state")
+		if err := os.Mkdir(state, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(state)
+		before := fingerprint(t, dir)
+		asNobody(append(base, "--state-dir", state)...).wantOneLineError(t, 2, "journal", "permission denied")
+		if fingerprint(t, dir) != before {
+			t.Error("the install changed")
+		}
+	})
 	// With the right permissions the same user does the job.
 	for p, m := range map[string]os.FileMode{dir: 0o777, db: 0o666, filepath.Join(dir, "media"): 0o777} {
 		os.Chmod(p, m)

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// crashJournal writes, at path, the journal of a run killed after the
+// deletion of a batch committed: it lists files whose rows are gone.
+func crashJournal(t *testing.T, path, media string, files ...string) {
+	t.Helper()
+	abs, err := filepath.Abs(media)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "cleanup-stale pending removals v1 media-root=" + jsonQuote(abs) + "\n" +
+		"batch 3 " + time.Now().UTC().Format(time.RFC3339Nano) + "\n"
+	for _, f := range files {
+		text += "file " + jsonQuote(f) + "\n"
+	}
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// writeOrphans creates files under media whose rows are gone.
+func writeOrphans(t *testing.T, media string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		p := filepath.Join(media, f)
+		if err := os.WriteFile(p, []byte("solid\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPendingRemovals: a journal left by a crash is reported, not touched,
+// by a dry run (stderr and "pending" in JSON) and by stats; the next real
+// run finishes it first, says so in its JSON, and leaves no journal.
+func TestPendingRemovals(t *testing.T) {
+	dir := install(t)
+	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	orphans := []string{"stl/2026/11/crashed-1.stl", "stl/2026/11/crashed 2 ü.stl"}
+	writeOrphans(t, media, orphans...)
+	crashJournal(t, db+".cleanup-stale-pending", media, orphans...)
+	before := fingerprint(t, dir)
+	args := []string{"--db", db, "--media-root", media, "--now", refNow}
+
+	r := runCLI(t, append(args, "--dry-run", "--json")...)
+	if r.code != 0 || !strings.Contains(r.stdout, `"pending":2`) || !strings.Contains(r.stderr, "pending=2") {
+		t.Errorf("dry run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, append(args, "stats")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Pending file removals (left by an interrupted run): 2\n") {
+		t.Errorf("stats: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if fingerprint(t, dir) != before {
+		t.Fatal("a dry run or stats changed the install or the journal")
+	}
+
+	r = runCLI(t, append(args, "--json")...)
+	var rep struct {
+		Deleted    int     `json:"deleted"`
+		Pending    int     `json:"pending"`
+		LockHeldMS float64 `json:"lock_held_ms"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || r.stderr != "" {
+		t.Fatalf("real run: exit %d, %v, stdout %q, stderr %q", r.code, err, r.stdout, r.stderr)
+	}
+	if rep.Deleted != 66 || rep.Pending != 2 || rep.LockHeldMS <= 0 {
+		t.Errorf("real run JSON: %+v", rep)
+	}
+	for _, f := range orphans {
+		if _, err := os.Stat(filepath.Join(media, f)); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(db + ".cleanup-stale-pending"); !os.IsNotExist(err) {
+		t.Errorf("the journal is still there: %v", err)
+	}
+}
+
+// TestStateDir: --state-dir (or CLEANUP_STALE_STATE_DIR) puts the journal
+// there, under a name of its own for each database; a state directory that
+// does not exist is one line and exit 2, and nothing is deleted.
+func TestStateDir(t *testing.T) {
+	dir := install(t)
+	db, media, state := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media"), filepath.Join(dir, "state")
+	before := fingerprint(t, dir)
+	args := []string{"--db", db, "--media-root", media, "--now", refNow}
+	runCLI(t, append(args, "--state-dir", state)...).wantOneLineError(t, 2, "state", "not a directory")
+	if fingerprint(t, dir) != before {
+		t.Fatal("a run with a missing state directory changed the install")
+	}
+
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d, err := store.Open(context.Background(), db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := cleanup.JournalPath(d, state, false)
+	d.Close()
+	if err != nil || filepath.Dir(path) != state || !strings.HasSuffix(path, ".cleanup-stale-pending") ||
+		!strings.HasPrefix(filepath.Base(path), "db.sqlite3-") {
+		t.Fatalf("journal path %q, %v", path, err)
+	}
+	writeOrphans(t, media, "stl/2026/11/crashed.stl")
+	crashJournal(t, path, media, "stl/2026/11/crashed.stl")
+	t.Setenv("CLEANUP_STALE_STATE_DIR", state)
+	if r := runCLI(t, append(args, "--json")...); r.code != 0 || !strings.Contains(r.stdout, `"pending":1`) {
+		t.Errorf("with CLEANUP_STALE_STATE_DIR: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(media, "stl/2026/11/crashed.stl")); !os.IsNotExist(err) {
+		t.Errorf("the journaled file is still there: %v", err)
+	}
+	if entries, _ := os.ReadDir(state); len(entries) != 0 {
+		t.Errorf("the state directory still holds %v", entries)
+	}
+}
