@@ -29,7 +29,9 @@ func cleanupFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "pause", Value: cleanup.DefaultPause, EnvVars: []string{envPrefix + "PAUSE"},
 			Usage: "leave the database to the web app for `D` between transactions (tuning)"},
 		&cli.IntFlag{Name: "workers", Value: cleanup.DefaultWorkers, EnvVars: []string{envPrefix + "WORKERS"},
-			Usage: "remove up to `N` files at once within a transaction (tuning)"},
+			Usage: "remove up to `N` files at once (tuning)"},
+		&cli.Float64Flag{Name: "lock-share", Value: cleanup.DefaultLockShare, EnvVars: []string{envPrefix + "LOCK_SHARE"},
+			Usage: "while rows have files, hold the database's lock at most this `SHARE` of the time, 1 for no cap (tuning)"},
 	}
 }
 
@@ -60,6 +62,8 @@ func cleanupAction(c *cli.Context) error {
 		return usageError{fmt.Errorf("--pause %s: must not be negative", c.Duration("pause"))}
 	case c.Duration("tx-target") <= 0:
 		return usageError{fmt.Errorf("--tx-target %s: must be positive", c.Duration("tx-target"))}
+	case !(c.Float64("lock-share") > 0 && c.Float64("lock-share") <= 1):
+		return usageError{fmt.Errorf("--lock-share %g: must be more than 0 and at most 1", c.Float64("lock-share"))}
 	}
 	pause := c.Duration("pause")
 	if pause == 0 {
@@ -75,6 +79,7 @@ func cleanupAction(c *cli.Context) error {
 			TxTarget:  c.Duration("tx-target"),
 			Pause:     pause,
 			Workers:   c.Int("workers"),
+			LockShare: c.Float64("lock-share"),
 			Log:       log,
 		},
 		out:    newPrinter(c.App.Writer, cfg.json),

@@ -29,6 +29,18 @@ func TestBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}()
+	wrongType := filepath.Join(dir, "epoch.sqlite3")
+	func() {
+		odb, err := sql.Open("sqlite", wrongType)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer odb.Close()
+		if _, err := odb.Exec(`CREATE TABLE submissions_submission (id integer primary key, slug varchar(64), status varchar(16),
+stl_file varchar(100), created_at integer, closed_at datetime)`); err != nil {
+			t.Fatal(err)
+		}
+	}()
 	before := fingerprint(t, dir)
 
 	for _, tc := range []struct {
@@ -54,6 +66,10 @@ func TestBadInput(t *testing.T) {
 		{"negative busy timeout", []string{"--db", db, "--media-root", media, "--busy-timeout", "-1s"}, []string{"--busy-timeout"}},
 		{"negative every", []string{"--db", db, "--media-root", media, "--every", "-5m"}, []string{"--every"}},
 		{"zero batch size", []string{"--db", db, "--media-root", media, "--batch-size", "0"}, []string{"--batch-size"}},
+		{"zero lock share", []string{"--db", db, "--media-root", media, "--lock-share", "0"}, []string{"--lock-share 0"}},
+		{"lock share above 1", []string{"--db", db, "--media-root", media, "--lock-share", "1.5"}, []string{"--lock-share 1.5", "at most 1"}},
+		{"state dir is a file", []string{"--db", db, "--media-root", media, "--state-dir", text}, []string{"state directory", "not a directory"}},
+		{"wrong column type", []string{"--db", wrongType, "--media-root", media}, []string{"created_at", "datetime"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			runCLI(t, tc.args...).wantOneLineError(t, 2, tc.words...)

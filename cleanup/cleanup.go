@@ -23,6 +23,13 @@ const (
 	DefaultPause     = 25 * time.Millisecond
 	DefaultBatchSize = 1000
 	DefaultWorkers   = 8
+	// DefaultLockShare is the largest share of its time that a run holds
+	// the lock while it works through rows with files. Such a run takes as
+	// long as its files take to remove anyway, so spreading its
+	// transactions over that time costs little; and a web app that begins
+	// its transactions DEFERRED (Django's default) fails a request that
+	// writes while the lock is held, so fewer of its requests fail.
+	DefaultLockShare = 0.08
 )
 
 // Bounds of the adaptive batch size, in rows of each stale status.
@@ -50,6 +57,11 @@ type Options struct {
 	Pause time.Duration
 	// Workers is how many files are removed at once.
 	Workers int
+	// LockShare caps the share of the time that the run holds the lock
+	// while batches have files: after such a batch, the pause lasts at
+	// least long enough to keep the share of lock time down to it. 1
+	// means no cap.
+	LockShare float64
 	// Log receives one line per row or file left behind. Nil discards.
 	Log *slog.Logger
 	// Progress, if set, is called after each committed batch.
@@ -68,6 +80,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
+	}
+	if o.LockShare <= 0 || o.LockShare > 1 {
+		o.LockShare = DefaultLockShare
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -140,7 +155,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 			return r.rep, err
 		}
 		after = b.End
-		r.pause(ctx)
+		r.pause(ctx, del)
 	}
 }
 
@@ -207,9 +222,15 @@ func (r *runner) keepUnremovable(rows []store.Submission) []store.Submission {
 	return ok
 }
 
-// pause leaves the database to the web app between two transactions.
-func (r *runner) pause(ctx context.Context) {
-	t := time.NewTimer(r.opt.Pause)
+// pause leaves the database to the web app between two transactions: for
+// Pause, and after a batch with files, for long enough that the lock is
+// held at most LockShare of the time.
+func (r *runner) pause(ctx context.Context, del store.Deleted) {
+	d := r.opt.Pause
+	if len(del.Rows) > 0 {
+		d = max(d, time.Duration(float64(del.LockHeld)*(1-r.opt.LockShare)/r.opt.LockShare))
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+// webApp returns the Python that runs the web app (testdata/webapp, a copy
+// of the web app itself, Django 3.2), or skips the test where Django is
+// not installed. Under CI, which installs it, a missing Django fails.
+func webApp(t *testing.T) (python, dir string) {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "webapp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, python = range []string{"/usr/bin/python3", "python3"} {
+		if exec.Command(python, "-c", "import django").Run() == nil {
+			return python, dir
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("Django is not installed (apt-get install python3-django): CI must run the web app's tests")
+	}
+	t.Skip("Django is not installed (apt-get install python3-django); skipping the test with the web app's own traffic")
+	return "", ""
+}
+
+// traffic is the web app's own traffic through its ORM (webtraffic.py):
+// guests upload through the FileField, then confirm in transaction.atomic.
+type traffic struct {
+	cmd            *exec.Cmd
+	out            strings.Builder
+	goFile, stopIt string
+	db             string
+}
+
+func startTraffic(t *testing.T, python, app, db, media string) *traffic {
+	t.Helper()
+	dir := t.TempDir()
+	tr := &traffic{goFile: filepath.Join(dir, "go"), stopIt: filepath.Join(dir, "stop"), db: db}
+	tr.cmd = exec.Command(python, filepath.Join(app, "webtraffic.py"), db, media, tr.goFile, tr.stopIt)
+	tr.cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	tr.cmd.Stdout, tr.cmd.Stderr = &tr.out, &tr.out
+	if err := tr.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(tr.stopIt, nil, 0o644); tr.cmd.Wait() })
+	return tr
+}
+
+// webRows counts the rows that the web app's traffic has created.
+func (tr *traffic) webRows(t *testing.T) int {
+	t.Helper()
+	raw := openSQL(t, tr.db)
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM submissions_submission WHERE slug LIKE 'web-%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitRows waits until the traffic has created n rows in all.
+func (tr *traffic) waitRows(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for tr.webRows(t) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the web app made no progress: %s", tr.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// measure counts requests from now on, until stop is called; stop returns
+// requests, failed and the slowest request in ms.
+func (tr *traffic) measure(t *testing.T) (stop func() (requests, failed int, maxMS float64)) {
+	t.Helper()
+	if err := os.WriteFile(tr.goFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func() (int, int, float64) {
+		if err := os.WriteFile(tr.stopIt, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.cmd.Wait(); err != nil {
+			t.Fatalf("webtraffic.py: %v: %s", err, tr.out.String())
+		}
+		var requests, failed int
+		var maxMS, p99 float64
+		if _, err := fmt.Sscan(tr.out.String(), &requests, &failed, &maxMS, &p99); err != nil {
+			t.Fatalf("webtraffic.py printed %q: %v", tr.out.String(), err)
+		}
+		return requests, failed, maxMS
+	}
+}
+
+// TestTheWebAppKeepsWorking runs the real binary through a 50k-file
+// catch-up while the web app serves its own traffic, and holds the web
+// app to what it may lose: at most 3% of its requests, and no request
+// slower by more than 150 ms than the slowest one of the same traffic
+// without the tool (measured first, on the same machine, so that a busy
+// machine's own slowness is not counted against the tool). Every upload
+// the web app made keeps its row and its file.
+//
+// Timing is driven by observed progress: the traffic is measured once it
+// has created rows, and stopped once the tool has exited.
+func TestTheWebAppKeepsWorking(t *testing.T) {
+	python, app := webApp(t)
+	bin := binary(t)
+	db, media := generated(t, t.TempDir(), storetest.Spec{Rows: 100000, Stale: 50000, Files: true})
+
+	// The same traffic without the tool: the machine's own slowest.
+	control := startTraffic(t, python, app, db, media)
+	control.waitRows(t, 20)
+	stop := control.measure(t)
+	start := control.webRows(t)
+	control.waitRows(t, start+150)
+	ctlRequests, ctlFailed, ctlMax := stop()
+	if ctlFailed > 0 {
+		t.Fatalf("the web app failed %d of %d requests without the tool", ctlFailed, ctlRequests)
+	}
+
+	web := startTraffic(t, python, app, db, media)
+	web.waitRows(t, control.webRows(t)+20)
+	stop = web.measure(t)
+	out, err := exec.Command(bin, "--db", db, "--media-root", media, "--now", generatedNow.Format(time.RFC3339), "--json").CombinedOutput()
+	requests, failed, maxMS := stop()
+	if err != nil {
+		t.Fatalf("cleanup-stale: %v: %s", err, out)
+	}
+	t.Logf("without the tool: %d requests, slowest %.1f ms; during the catch-up: %d requests, %d failed (%.1f%%), slowest %.1f ms; %s",
+		ctlRequests, ctlMax, requests, failed, 100*float64(failed)/float64(requests), maxMS, strings.TrimSpace(string(out)))
+	if !strings.Contains(string(out), `"deleted":50000`) {
+		t.Errorf("the catch-up did not delete the 50000 stale rows: %s", out)
+	}
+	if requests < 50 {
+		t.Fatalf("only %d requests during the catch-up: the test proves nothing", requests)
+	}
+	if failed*100 > 3*requests {
+		t.Errorf("the web app lost %d of %d requests (%.1f%%), more than 3%%", failed, requests, 100*float64(failed)/float64(requests))
+	}
+	if maxMS > ctlMax+150 {
+		t.Errorf("the slowest request took %.1f ms, %.1f ms more than without the tool (150 allowed)", maxMS, maxMS-ctlMax)
+	}
+	for slug, file := range rowsOf(t, db, "stl_file", `slug LIKE 'web-%'`) {
+		if _, err := os.Stat(filepath.Join(media, file)); err != nil {
+			t.Errorf("the web app's upload %s lost its file: %v", slug, err)
+		}
+	}
+}
