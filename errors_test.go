@@ -48,8 +48,8 @@ stl_file varchar(100), created_at integer, closed_at datetime)`); err != nil {
 		args  []string
 		words []string
 	}{
-		{"missing database", []string{"--db", filepath.Join(dir, "nope.sqlite3"), "--media-root", media}, []string{"database file not found", "nope.sqlite3"}},
-		{"missing database, dry run", []string{"--db", filepath.Join(dir, "nope.sqlite3"), "--media-root", media, "--dry-run"}, []string{"database file not found"}},
+		{"missing database", []string{"--db", filepath.Join(dir, "nope.sqlite3"), "--media-root", media}, []string{"database not found", "nope.sqlite3"}},
+		{"missing database, dry run", []string{"--db", filepath.Join(dir, "nope.sqlite3"), "--media-root", media, "--dry-run"}, []string{"database not found"}},
 		{"database is a directory", []string{"--db", dir, "--media-root", media}, []string{"is a directory"}},
 		{"text file as database", []string{"--db", text, "--media-root", media}, []string{"not a SQLite database"}},
 		{"another schema", []string{"--db", other, "--media-root", media}, []string{"submissions_submission", "no column stl_file, closed_at"}},

@@ -110,7 +110,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestLoopConfigError(t *testing.T) {
 	start := time.Now()
 	r := runCLI(t, "--db", filepath.Join(t.TempDir(), "nope.sqlite3"), "--every", "1s")
-	r.wantOneLineError(t, 2, "database file not found")
+	r.wantOneLineError(t, 2, "database not found")
 	if time.Since(start) > 2*time.Second {
 		t.Error("the loop kept going after a configuration error")
 	}

@@ -19,7 +19,7 @@ import (
 // polls with SQLite's busy handler (sleeps of 1, 2, 5, 10, 15, 20, 25, 25
 // ms ...) to find the lock free before it has waited 100 ms.
 const (
-	DefaultTxTarget  = 60 * time.Millisecond
+	DefaultTxTarget  = 50 * time.Millisecond
 	DefaultPause     = 25 * time.Millisecond
 	DefaultBatchSize = 1000
 	DefaultWorkers   = 8
@@ -146,7 +146,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 		if err != nil {
 			return r.rep, err
 		}
-		removing = r.remove(seq, del.Rows, del.OtherFiles)
+		removing = r.remove(seq, del)
 		if opt.Progress != nil {
 			opt.Progress(r.rep)
 		}

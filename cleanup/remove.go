@@ -18,16 +18,23 @@ type removal struct {
 	done  chan struct{}
 }
 
-// remove starts removing the files of rows, deleted in journal batch
-// batch, except those that another row still uses (others, the files of
-// the rows that the transaction checked). Nil when there is nothing to do.
-func (r *runner) remove(batch int64, rows []store.Submission, others []string) *removal {
+// remove starts removing the files of the rows that del deleted, in
+// journal batch batch, except those that another row still uses (the
+// files of the rows that the transaction checked). Nil when there is
+// nothing to do, and when the files may not be removed yet: the batch
+// then stays in the journal, and the next run finishes it.
+func (r *runner) remove(batch int64, del store.Deleted) *removal {
 	if batch == 0 {
 		return nil
 	}
-	used := inUse(others)
+	if del.Unsettled {
+		r.opt.Log.Warn("a transaction of the web app that was open when these rows were deleted is still open; "+
+			"their files stay in the journal for the next run", "files", len(del.Rows))
+		return nil
+	}
+	used := inUse(del.OtherFiles)
 	m := &removal{batch: batch, done: make(chan struct{})}
-	for _, s := range rows {
+	for _, s := range del.Rows {
 		if !used[path.Clean(s.File)] { // a file another row still uses stays
 			m.rows = append(m.rows, s)
 		}

@@ -14,7 +14,7 @@ import (
 var (
 	// ErrNoDatabase means the database file does not exist. The tool never
 	// creates one.
-	ErrNoDatabase = errors.New("database file not found")
+	ErrNoDatabase = errors.New("database not found")
 	// ErrNotDatabase means the file exists but is not a SQLite database.
 	ErrNotDatabase = errors.New("not a SQLite database")
 	// ErrSchema means the table or a column the tool relies on is missing.
@@ -42,7 +42,7 @@ func IsBusy(err error) bool {
 		code := e.Code() & 0xff
 		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 	}
-	return false
+	return isPostgresBusy(err)
 }
 
 // classify turns the driver's errors about the file itself into this

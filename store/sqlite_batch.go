@@ -89,7 +89,7 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, o
 		return del, fmt.Errorf("delete: database opened read-only")
 	}
 	c := FormatTime(cutoff)
-	err = d.inWriteTx(ctx, &del.LockHeld, func(ctx context.Context, tx *sql.Tx) error {
+	err = writeTx(ctx, d.db, &del.LockHeld, sqliteCommitError, func(ctx context.Context, tx *sql.Tx) error {
 		var version int64
 		if err := tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&version); err != nil {
 			return fmt.Errorf("read data version: %w", err)
@@ -171,33 +171,7 @@ func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, del 
 	return deleteUnchanged(ctx, tx, cutoff, still, del)
 }
 
-// inWriteTx runs fn in a write transaction and commits it, adding to held
-// how long the write lock was held. It is the one place where the rule
-// "a transaction once begun runs to its commit" lives: ctx can end the
-// wait for the lock (SIGTERM while the web app holds it), but fn and the
-// commit run on a context that no signal cancels.
-func (d *sqliteDB) inWriteTx(ctx context.Context, held *time.Duration, fn func(context.Context, *sql.Tx) error) error {
-	txCtx, done := context.WithCancel(context.WithoutCancel(ctx))
-	defer done()
-	stop := context.AfterFunc(ctx, done)
-	tx, err := d.db.BeginTx(txCtx, nil)
-	if !stop() { // ctx ended during the wait: give up, nothing is done yet
-		if err == nil {
-			tx.Rollback()
-		}
-		return fmt.Errorf("begin: %w", ctx.Err())
-	}
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	start := time.Now()
-	defer func() { *held += time.Since(start) }()
-	defer tx.Rollback()
-	if err := fn(txCtx, tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
+// sqliteCommitError wraps a failed COMMIT. SQLite's outcome is never in
+// doubt: a COMMIT that fails (busy, say) leaves the transaction open, and
+// writeTx rolls it back.
+func sqliteCommitError(err error) error { return fmt.Errorf("commit: %w", err) }

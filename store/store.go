@@ -157,4 +157,9 @@ type Deleted struct {
 	OtherFiles []string
 	// LockHeld is how long the transaction held the write lock.
 	LockHeld time.Duration
+	// Unsettled means that the files of Rows may not be removed yet: a
+	// transaction that began before the commit may still write one of the
+	// rows back (see pgDB.settle). The caller leaves them listed in its
+	// journal, for the next run to check.
+	Unsettled bool
 }

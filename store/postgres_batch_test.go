@@ -1,0 +1,399 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+// drain deletes every row of d that is stale at cutoff, in batches of at
+// most n rows per status and n rows with a file, as a run does, and
+// returns the slugs of the rows with a file that it deleted, in order.
+func drain(t testing.TB, d store.DB, cutoff time.Time, n int) []string {
+	t.Helper()
+	var out []string
+	for after := int64(0); ; {
+		b, err := d.NextBatch(ctx, cutoff, after, n, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		del, err := d.DeleteBatch(ctx, cutoff, b, store.Others{After: b.End})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range del.Rows {
+			out = append(out, s.Slug)
+		}
+		if b.End == store.NoEnd {
+			return out
+		}
+		after = b.End
+	}
+}
+
+// boundaryRows are rows on both sides of cutoff, to the microsecond, of
+// every status, with and without a file, and the slugs of those that
+// are not stale.
+func boundaryRows(cutoff time.Time) (rows []storetest.Row, stay []string) {
+	old := cutoff.Add(-30 * 24 * time.Hour)
+	us := time.Microsecond
+	add := func(slug, status string, created, closed time.Time, stale bool) {
+		for _, file := range []string{"", "stl/2026/11/" + slug + ".stl"} {
+			s := slug
+			if file == "" {
+				s += "-nofile"
+			}
+			rows = append(rows, storetest.Row{ID: int64(len(rows) + 1), Slug: s, Status: status, File: file, Created: created, Closed: closed})
+			if !stale {
+				stay = append(stay, s)
+			}
+		}
+	}
+	add("id-at", "identifying", cutoff, time.Time{}, false)
+	add("id-before", "identifying", cutoff.Add(-us), time.Time{}, true)
+	add("id-after", "identifying", cutoff.Add(us), time.Time{}, false)
+	add("id-old-closed", "identifying", old, cutoff.Add(time.Hour), true)
+	add("rj-at", "rejected", old, cutoff, false)
+	add("rj-before", "rejected", cutoff.Add(time.Hour), cutoff.Add(-us), true)
+	add("rj-after", "rejected", old, cutoff.Add(us), false)
+	add("rj-open", "rejected", old, time.Time{}, false)
+	for _, status := range []string{"pending", "accepted", "printing", "done", "archived", "Identifying"} {
+		add(strings.ToLower(status)+"-old", status, old, old, false)
+	}
+	return rows, stay
+}
+
+// TestPostgresDeletesExactlyTheStaleRows: batch after batch, exactly the
+// stale rows go, to the microsecond: a row created at the cutoff stays,
+// one created a microsecond before goes. SQLite, on the same rows, does
+// the same.
+func TestPostgresDeletesExactlyTheStaleRows(t *testing.T) {
+	for _, cutoff := range []time.Time{
+		time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 24, 12, 0, 0, 123456000, time.UTC),
+	} {
+		rows, stay := boundaryRows(cutoff)
+		for _, n := range []int{1, 3, 1000} {
+			u, raw := storetest.NewPostgres(t)
+			storetest.InsertPostgres(t, raw, rows...)
+			d := storetest.OpenPostgres(t, u, false)
+			if got, want := mustCount(t, d, cutoff), int64(len(rows)-len(stay)); got != want {
+				t.Errorf("cutoff %v: CountStale = %d, want %d", cutoff, got, want)
+			}
+			deleted := drain(t, d, cutoff, n)
+			if got := storetest.Slugs(t, raw); fmt.Sprint(got) != fmt.Sprint(stay) {
+				t.Errorf("cutoff %v, n %d: left\n%v\nwant\n%v", cutoff, n, got, stay)
+			}
+			want := []string{"id-before", "id-old-closed", "rj-before"}
+			if fmt.Sprint(deleted) != fmt.Sprint(want) {
+				t.Errorf("cutoff %v, n %d: deleted rows with a file %v, want %v", cutoff, n, deleted, want)
+			}
+		}
+	}
+}
+
+// TestPostgresAgreesWithSQLite: on the same rows, at a cutoff between two
+// microseconds, both databases delete the same rows.
+func TestPostgresAgreesWithSQLite(t *testing.T) {
+	cutoff := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	rows, _ := boundaryRows(cutoff)
+	u, raw := storetest.NewPostgres(t)
+	storetest.InsertPostgres(t, raw, rows...)
+	dsn := storetest.NewMemory(t)
+	storetest.Insert(t, storetest.DB(t, dsn), rows...)
+	at := cutoff.Add(999 * time.Nanosecond)
+	pg := drain(t, storetest.OpenPostgres(t, u, false), at, 2)
+	lite := drain(t, storetest.Open(t, dsn, false), at, 2)
+	if fmt.Sprint(pg) != fmt.Sprint(lite) {
+		t.Errorf("deleted rows with a file: postgres %v, sqlite %v", pg, lite)
+	}
+	if p, l := storetest.Slugs(t, raw), storetest.Slugs(t, storetest.DB(t, dsn)); fmt.Sprint(p) != fmt.Sprint(l) {
+		t.Errorf("left: postgres %v, sqlite %v", p, l)
+	}
+}
+
+// TestPostgresReferenceDatabase: the web app's reference database, on
+// PostgreSQL, loses exactly the rows that the web app's own command
+// deletes, and reads as it does on SQLite.
+func TestPostgresReferenceDatabase(t *testing.T) {
+	path := storetest.Testdata(t, "reference", "webapp.sqlite3")
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	lite := storetest.Open(t, storetest.LoadMemory(t, path), true)
+	for _, ttl := range []int{1, 24} {
+		u, raw := storetest.LoadPostgres(t, path)
+		d := storetest.OpenPostgres(t, u, false)
+		cutoff := now.Add(-time.Duration(ttl) * time.Hour)
+		sameReads(t, d, lite, cutoff)
+
+		before := storetest.Slugs(t, raw)
+		drain(t, d, cutoff, 7)
+		after := map[string]bool{}
+		for _, s := range storetest.Slugs(t, raw) {
+			after[s] = true
+		}
+		var deleted []string
+		for _, s := range before {
+			if !after[s] {
+				deleted = append(deleted, s)
+			}
+		}
+		b, err := os.ReadFile(storetest.Testdata(t, "reference", fmt.Sprintf("expected-deleted-ttl%d.txt", ttl)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Fields(string(b))
+		slices.Sort(want)
+		slices.Sort(deleted)
+		if fmt.Sprint(deleted) != fmt.Sprint(want) {
+			t.Errorf("ttl %d: deleted\n%v\nwant\n%v", ttl, deleted, want)
+		}
+	}
+}
+
+// sameReads fails unless the read methods of a and b agree at cutoff.
+func sameReads(t *testing.T, a, b store.DB, cutoff time.Time) {
+	t.Helper()
+	read := func(d store.DB) string {
+		var s strings.Builder
+		n, err := d.CountStale(ctx, cutoff)
+		fmt.Fprintln(&s, "count", n, err)
+		st, err := d.Stats(ctx, cutoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(&s, "stats", st.ByStatus, st.Stale, st.Oldest, st.Since.UTC())
+		err = d.EachStale(ctx, cutoff, func(r store.Submission) error { fmt.Fprintln(&s, r); return nil })
+		fmt.Fprintln(&s, "stale", err)
+		maxID, err := d.EachFile(ctx, 0, func(id int64, file string) error { fmt.Fprintln(&s, id, file); return nil })
+		fmt.Fprintln(&s, "files", maxID, err)
+		return s.String()
+	}
+	if ra, rb := read(a), read(b); ra != rb {
+		t.Errorf("cutoff %v: the reads differ:\n%s\n%s", cutoff, ra, rb)
+	}
+}
+
+func mustCount(t testing.TB, d store.DB, cutoff time.Time) int64 {
+	t.Helper()
+	n, err := d.CountStale(ctx, cutoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// stale3 inserts three stale rows: s1 and s3 with a file, s2 without.
+func stale3(t testing.TB, raw *sql.DB) time.Time {
+	old := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	storetest.InsertPostgres(t, raw,
+		storetest.Row{ID: 10, Slug: "s1", Status: "identifying", File: "stl/s1.stl", Created: old},
+		storetest.Row{ID: 20, Slug: "s2", Status: "rejected", Created: old, Closed: old},
+		storetest.Row{ID: 30, Slug: "s3", Status: "rejected", File: "stl/s3.stl", Created: old, Closed: old},
+		storetest.Row{ID: 40, Slug: "s4", Status: "done", File: "stl/s1.stl", Created: old, Closed: old})
+	return old.Add(24 * time.Hour)
+}
+
+// TestPostgresBatchChanged: a row whose file changed since the batch was
+// read, or a stale row with a file that the batch did not read, rolls the
+// batch back with ErrBatchChanged: nothing is deleted. A row the caller
+// left out of b.Files stays, and a row that is no longer stale stays.
+func TestPostgresBatchChanged(t *testing.T) {
+	t.Run("file changed", func(t *testing.T) {
+		u, raw := storetest.NewPostgres(t)
+		cutoff := stale3(t, raw)
+		d := storetest.OpenPostgres(t, u, false)
+		b := mustBatch(t, d, cutoff)
+		exec(t, raw, `UPDATE `+store.Table+` SET stl_file = 'stl/other.stl' WHERE slug = 's3'`)
+		if _, err := d.DeleteBatch(ctx, cutoff, b, store.Others{}); !errors.Is(err, store.ErrBatchChanged) {
+			t.Fatalf("DeleteBatch = %v, want ErrBatchChanged", err)
+		}
+		wantLeft(t, raw, "s1 s2 s3 s4")
+	})
+	t.Run("unread file", func(t *testing.T) {
+		u, raw := storetest.NewPostgres(t)
+		cutoff := stale3(t, raw)
+		d := storetest.OpenPostgres(t, u, false)
+		b := mustBatch(t, d, cutoff)
+		storetest.InsertPostgres(t, raw, storetest.Row{ID: 15, Slug: "s15", Status: "identifying", File: "stl/s15.stl", Created: cutoff.Add(-time.Hour)})
+		if _, err := d.DeleteBatch(ctx, cutoff, b, store.Others{}); !errors.Is(err, store.ErrBatchChanged) {
+			t.Fatalf("DeleteBatch = %v, want ErrBatchChanged", err)
+		}
+		wantLeft(t, raw, "s1 s15 s2 s3 s4")
+	})
+	t.Run("kept and confirmed", func(t *testing.T) {
+		u, raw := storetest.NewPostgres(t)
+		cutoff := stale3(t, raw)
+		d := storetest.OpenPostgres(t, u, false)
+		b := mustBatch(t, d, cutoff)
+		b.Files = b.Files[1:] // the caller keeps s1
+		exec(t, raw, `UPDATE `+store.Table+` SET status = 'pending' WHERE slug = 's3'`)
+		del, err := d.DeleteBatch(ctx, cutoff, b, store.Others{IDs: []int64{40}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if del.Fileless != 1 || len(del.Rows) != 0 || del.LockHeld <= 0 {
+			t.Errorf("deleted %+v, want s2 alone", del)
+		}
+		wantLeft(t, raw, "s1 s3 s4")
+	})
+	t.Run("others", func(t *testing.T) {
+		u, raw := storetest.NewPostgres(t)
+		cutoff := stale3(t, raw)
+		d := storetest.OpenPostgres(t, u, false)
+		b := mustBatch(t, d, cutoff)
+		del, err := d.DeleteBatch(ctx, cutoff, b, store.Others{IDs: []int64{10, 40}, After: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(del.Fileless, del.Rows, del.OtherFiles) != "1 [{10 s1 identifying stl/s1.stl} {30 s3 rejected stl/s3.stl}] [stl/s1.stl]" {
+			t.Errorf("deleted %+v", del)
+		}
+		wantLeft(t, raw, "s4")
+	})
+}
+
+// TestPostgresSkipsLockedRows: a row that the web app holds locked (a
+// guest confirming, in a transaction) is skipped: not waited on, not
+// deleted, and not reported deleted, so its file stays. The next run
+// deletes it if it is still stale.
+func TestPostgresSkipsLockedRows(t *testing.T) {
+	u, raw := storetest.NewPostgres(t)
+	cutoff := stale3(t, raw)
+	d, err := store.Open(ctx, u, store.Options{BusyTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	webapp, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer webapp.Rollback()
+	if _, err := webapp.Exec(`SELECT 1 FROM ` + store.Table + ` WHERE slug IN ('s1', 's2') FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := webapp.Exec(`UPDATE ` + store.Table + ` SET status = 'pending' WHERE slug = 's3'`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	b := mustBatch(t, d, cutoff)
+	del, err := d.DeleteBatch(ctx, cutoff, b, store.Others{})
+	if took := time.Since(start); err != nil || took > 2*time.Second {
+		t.Fatalf("DeleteBatch = %v after %v; want no wait", err, took)
+	}
+	if del.Fileless != 0 || len(del.Rows) != 0 {
+		t.Errorf("deleted %+v; every stale row is locked", del)
+	}
+	if err := webapp.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, d, cutoff, 10); fmt.Sprint(got) != "[s1]" {
+		t.Errorf("the next run deleted %v, want [s1]", got)
+	}
+	wantLeft(t, raw, "s3 s4")
+}
+
+// TestPostgresWaitsAtMostBusyTimeout: when another session holds the
+// table itself (a migration), a run waits for BusyTimeout, then fails
+// with an error that IsBusy will know, having deleted nothing.
+func TestPostgresWaitsAtMostBusyTimeout(t *testing.T) {
+	u, raw := storetest.NewPostgres(t)
+	cutoff := stale3(t, raw)
+	const timeout = 300 * time.Millisecond
+	d, err := store.Open(ctx, u, store.Options{BusyTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	b := mustBatch(t, d, cutoff)
+	migration, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer migration.Rollback()
+	if _, err := migration.Exec(`LOCK TABLE ` + store.Table + ` IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = d.DeleteBatch(ctx, cutoff, b, store.Others{})
+	took := time.Since(start)
+	if !store.IsPostgresBusy(err) || took < timeout || took > timeout+5*time.Second {
+		t.Errorf("DeleteBatch = %v after %v; want busy after %v", err, took, timeout)
+	}
+	if _, err := d.NextBatch(ctx, cutoff, 0, 10, 10); !store.IsPostgresBusy(err) {
+		t.Errorf("NextBatch = %v; want busy", err)
+	}
+	migration.Rollback()
+	wantLeft(t, raw, "s1 s2 s3 s4")
+}
+
+// TestPostgresCommitUnknown: a COMMIT that gets no answer, because the
+// connection broke, wraps ErrCommitUnknown; a COMMIT that the server
+// refuses does not.
+func TestPostgresCommitUnknown(t *testing.T) {
+	u, raw := storetest.NewPostgres(t)
+	stale3(t, raw)
+	d := storetest.OpenPostgres(t, u, false)
+	_, err := store.PostgresWriteTx(ctx, d, func(ctx context.Context, tx *sql.Tx) error {
+		var pid int
+		if err := tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+store.Table+` WHERE slug = 's1'`); err != nil {
+			return err
+		}
+		exec(t, raw, `SELECT pg_terminate_backend($1, 10000)`, pid)
+		return nil
+	})
+	if !errors.Is(err, store.ErrCommitUnknown) || strings.ContainsAny(err.Error(), "\r\n") {
+		t.Errorf("commit on a broken connection = %v; want ErrCommitUnknown", err)
+	}
+	wantLeft(t, raw, "s1 s2 s3 s4") // the server rolled it back, as it happens
+	if n, err := d.CountStale(ctx, time.Now()); err != nil || n != 3 {
+		t.Errorf("after a broken connection, CountStale = %d, %v; want 3 on a new one", n, err)
+	}
+
+	for _, tc := range []struct {
+		err     error
+		unknown bool
+	}{
+		{&pgconn.PgError{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "40001"}, false},
+		{&pgconn.PgError{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: "57P01"}, true},
+		{io.ErrUnexpectedEOF, true},
+		{sql.ErrTxDone, false},
+	} {
+		if got := errors.Is(store.PostgresCommitError(tc.err), store.ErrCommitUnknown); got != tc.unknown {
+			t.Errorf("commit error %v: unknown = %v, want %v", tc.err, got, tc.unknown)
+		}
+	}
+}
+
+func mustBatch(t testing.TB, d store.DB, cutoff time.Time) store.Batch {
+	t.Helper()
+	b, err := d.NextBatch(ctx, cutoff, 0, 100, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// wantLeft fails unless the slugs in raw are want, space-separated, in
+// id order.
+func wantLeft(t testing.TB, raw *sql.DB, want string) {
+	t.Helper()
+	if got := strings.Join(storetest.Slugs(t, raw), " "); got != want {
+		t.Errorf("rows left: %s, want %s", got, want)
+	}
+}

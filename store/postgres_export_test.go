@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// What the PostgreSQL tests (package store_test, which may use storetest)
+// need of the package's insides.
+
+// PostgresRaw returns the connection pool behind a PostgreSQL DB.
+func PostgresRaw(d DB) *sql.DB { return d.(*pgDB).db }
+
+// IsPostgresBusy is isPostgresBusy.
+var IsPostgresBusy = isPostgresBusy
+
+// PostgresCommitError is commitError.
+var PostgresCommitError = commitError
+
+// PostgresWriteTx runs fn in d's write transaction, as DeleteBatch does.
+func PostgresWriteTx(ctx context.Context, d DB, fn func(context.Context, *sql.Tx) error) (time.Duration, error) {
+	var held time.Duration
+	err := writeTx(ctx, d.(*pgDB).db, &held, commitError, fn)
+	return held, err
+}
+
+// PostgresQueries are the statements the tool runs on the table on
+// PostgreSQL, by name, for their plans: the constants the code runs, not
+// copies, but for count stale, which CountStale builds where it runs it.
+func PostgresQueries(d DB) map[string]string {
+	r := d.(*pgDB).reads
+	return map[string]string{
+		"batch end":       pgBatchEnd,
+		"batch files":     pgBatchFiles,
+		"delete files":    pgDeleteFiles,
+		"delete fileless": pgDeleteFileless,
+		"other files":     pgOtherFiles,
+		"dry-run page":    r.stalePageQuery(),
+		"count stale":     `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("$1"),
+		"file page":       r.filePageQuery(),
+	}
+}
