@@ -1,0 +1,125 @@
+package cleanup_test
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/afero"
+
+	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+// The behaviour contract holds on every backend: the tests in
+// contract_test.go run over each pair below. A database is SQLite (in
+// memory) or PostgreSQL (a real server, see .ci/pg); a media store is in
+// memory, a real directory behind os.Root, or a real S3 server (see
+// .ci/s3). The PostgreSQL and S3 pairs skip with a message where their
+// server is absent, and fail instead under CI=true.
+
+// testDB is a web app database for one test.
+type testDB struct {
+	open   func(readOnly bool) store.DB
+	raw    *sql.DB                     // for the test's own SQL
+	insert func(rows ...storetest.Row) // rows in the web app's format
+	// allColumns renders a row's every column, for storetest.Rows.
+	allColumns string
+}
+
+// testMedia is a media store for one test.
+type testMedia struct {
+	fs    afero.Fs              // what the tool gets
+	write func(names ...string) // creates files
+	files func() []string       // every file, sorted
+}
+
+type dbBackend struct {
+	name string
+	// empty returns a database with the web app's schema and no rows;
+	// reference one with the rows of testdata/reference/webapp.sqlite3.
+	empty, reference func(t *testing.T) testDB
+}
+
+type mediaBackend struct {
+	name string
+	new  func(t *testing.T) testMedia
+}
+
+var dbBackends = []dbBackend{
+	{"sqlite",
+		func(t *testing.T) testDB { return sqliteDB(t, storetest.NewMemory(t)) },
+		func(t *testing.T) testDB {
+			return sqliteDB(t, storetest.LoadMemory(t, storetest.Testdata(t, "reference", "webapp.sqlite3")))
+		}},
+	{"postgres",
+		func(t *testing.T) testDB { u, raw := storetest.NewPostgres(t); return postgresDB(t, u, raw) },
+		func(t *testing.T) testDB {
+			u, raw := storetest.LoadPostgres(t, storetest.Testdata(t, "reference", "webapp.sqlite3"))
+			return postgresDB(t, u, raw)
+		}},
+}
+
+var mediaBackends = []mediaBackend{
+	{"memory", func(t *testing.T) testMedia {
+		mem := afero.NewMemMapFs()
+		return testMedia{fs: mem, write: func(n ...string) { fstest.Write(t, mem, n...) }, files: func() []string { return fstest.Files(t, mem) }}
+	}},
+	{"disk", diskMedia},
+}
+
+func sqliteDB(t *testing.T, dsn string) testDB {
+	raw := storetest.DB(t, dsn)
+	return testDB{
+		open:       func(ro bool) store.DB { return storetest.Open(t, dsn, ro) },
+		raw:        raw,
+		insert:     func(rows ...storetest.Row) { storetest.Insert(t, raw, rows...) },
+		allColumns: storetest.AllColumns,
+	}
+}
+
+func postgresDB(t *testing.T, u string, raw *sql.DB) testDB {
+	return testDB{
+		open:       func(ro bool) store.DB { return storetest.OpenPostgres(t, u, ro) },
+		raw:        raw,
+		insert:     func(rows ...storetest.Row) { storetest.InsertPostgres(t, raw, rows...) },
+		allColumns: storetest.PostgresAllColumns,
+	}
+}
+
+// diskMedia is a media directory on a real disk, behind os.Root.
+func diskMedia(t *testing.T) testMedia {
+	dir := filepath.Join(t.TempDir(), "media")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := fs.NewRootFs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	plain := afero.NewBasePathFs(afero.NewOsFs(), dir)
+	return testMedia{fs: root, write: func(n ...string) { fstest.Write(t, plain, n...) }, files: func() []string { return fstest.Files(t, plain) }}
+}
+
+// everyBackend runs test on every pair of a database and a media store.
+func everyBackend(t *testing.T, test func(t *testing.T, db dbBackend, media mediaBackend)) {
+	for _, db := range dbBackends {
+		for _, media := range mediaBackends {
+			t.Run(db.name+"+"+media.name, func(t *testing.T) { test(t, db, media) })
+		}
+	}
+}
+
+// slugs returns every slug in db, sorted.
+func (db testDB) slugs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for slug := range storetest.Rows(t, db.raw, "slug") {
+		out = append(out, slug)
+	}
+	return sorted(out)
+}
