@@ -17,19 +17,21 @@ import (
 // The cleanup checks each file before it deletes the file's row: a row
 // whose file cannot go keeps its row.
 func Check(fsys afero.Fs, name string) error {
-	clean, exists, err := check(fsys, name)
-	if err != nil || !exists {
-		return err
-	}
 	if rc, ok := fsys.(removeChecker); ok {
+		clean, err := CleanPath(name)
+		if err != nil {
+			return err
+		}
 		return rc.CheckRemove(clean)
 	}
-	return nil
+	_, _, err := check(fsys, name)
+	return err
 }
 
 // removeChecker is a file system that can tell, without changing
-// anything, whether removing the file clean (a checked, existing path)
-// would fail.
+// anything, whether removing the file at clean (a path that CleanPath
+// accepted) would fail: for a directory, a file behind a symlink that
+// leaves the root, and whatever else it can see. A missing file is fine.
 type removeChecker interface {
 	CheckRemove(clean string) error
 }
@@ -66,7 +68,8 @@ func (r readOnlyFs) CheckRemove(clean string) error {
 	if rc, ok := r.under.(removeChecker); ok {
 		return rc.CheckRemove(clean)
 	}
-	return nil
+	_, _, err := check(r.under, clean)
+	return err
 }
 
 var (
