@@ -3,6 +3,10 @@
 // timestamp format, stale at 2026-11-25T12:00:00Z with a 24 h TTL.
 //
 //	go run ./.ci/gendb -out db.sqlite3 -rows 500000 -stale 100000 [-files media]
+//	go run ./.ci/gendb -pg postgres://... -rows 500000 -stale 100000
+//
+// With -pg, the database named must exist and be empty: gendb loads the web
+// app's PostgreSQL schema (testdata/reference/schema-postgres.sql) into it.
 package main
 
 import (
@@ -12,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
@@ -24,9 +29,18 @@ func main() {
 	recent := flag.Int("recent", 100, "identifying or rejected rows that are not stale yet")
 	files := flag.String("files", "", "if set, give every row a file and write the files under this directory")
 	schema := flag.String("schema", "testdata/reference/schema.sql", "the web app's schema")
+	pg := flag.String("pg", "", "fill this PostgreSQL database (a URL) instead of -out")
 	flag.Parse()
-	if err := run(*out, *schema, *files, storetest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "",
-		Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}); err != nil {
+	spec := storetest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "",
+		Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	if *pg != "" {
+		if err := runPostgres(*pg, spec); err != nil {
+			fmt.Fprintln(os.Stderr, "gendb:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*out, *schema, *files, spec); err != nil {
 		fmt.Fprintln(os.Stderr, "gendb:", err)
 		os.Exit(1)
 	}
@@ -58,4 +72,20 @@ func run(out, schemaPath, media string, spec storetest.Spec) error {
 		return storetest.WriteFiles(db, media)
 	}
 	return nil
+}
+
+func runPostgres(url string, spec storetest.Spec) error {
+	schema, err := os.ReadFile("testdata/reference/schema-postgres.sql")
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Exec(string(schema)); err != nil {
+		return fmt.Errorf("load the schema: %w", err)
+	}
+	return storetest.GeneratePostgres(db, spec)
 }
