@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
@@ -37,7 +38,12 @@ func (f faultyFs) Remove(name string) error {
 	return f.Fs.Remove(name)
 }
 
+// CheckRemove checks as the file system underneath does, then refuses the
+// paths in refuse.
 func (f faultyFs) CheckRemove(name string) error {
+	if err := fs.Check(f.Fs, name); err != nil {
+		return err
+	}
 	if errno, ok := f.refuse[name]; ok {
 		return &os.PathError{Op: "remove", Path: name, Err: errno}
 	}

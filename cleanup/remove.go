@@ -3,7 +3,6 @@ package cleanup
 import (
 	"path"
 	"sync"
-	"sync/atomic"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/store"
@@ -42,15 +41,21 @@ func (r *runner) remove(batch int64, del store.Deleted) *removal {
 	m.errs = make([]error, len(m.rows))
 	go func() {
 		defer close(m.done)
-		var next atomic.Int64
+		// The files go in one chunk per worker: on a disk each worker
+		// removes its files one by one (unlinks overlap well across
+		// workers); on S3 each chunk is a DeleteObjects request or a few.
 		var wg sync.WaitGroup
-		for range min(r.opt.Workers, len(m.rows)) {
+		size := (len(m.rows) + r.opt.Workers - 1) / r.opt.Workers
+		for start := 0; start < len(m.rows); start += size {
+			end := min(start+size, len(m.rows))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := int(next.Add(1) - 1); i < len(m.rows); i = int(next.Add(1) - 1) {
-					m.errs[i] = fs.Remove(r.media, m.rows[i].File)
+				names := make([]string, end-start)
+				for i := range names {
+					names[i] = m.rows[start+i].File
 				}
+				copy(m.errs[start:end], fs.RemoveMany(r.media, names))
 			}()
 		}
 		wg.Wait()
