@@ -126,11 +126,11 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	media, err := fs.NewRootFs(j.cfg.mediaRoot)
+	media, closeMedia, err := j.cfg.openMedia(ctx)
 	if err != nil {
-		return runError{err}
+		return err
 	}
-	defer media.Close()
+	defer closeMedia()
 
 	opt := j.opt
 	opt.Now = j.cfg.clock()

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/afero"
 	"github.com/urfave/cli/v2"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
@@ -54,14 +53,13 @@ func sweepAction(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	root, err := fs.NewRootFs(cfg.mediaRoot)
+	media, closeMedia, err := cfg.openMedia(c.Context)
 	if err != nil {
-		return runError{err}
+		return err
 	}
-	defer root.Close()
-	var media afero.Fs = root
+	defer closeMedia()
 	if dryRun {
-		media = fs.ReadOnly(root)
+		media = fs.ReadOnly(media)
 	}
 
 	out := c.App.Writer

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/afero"
 	"github.com/urfave/cli/v2"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
@@ -132,13 +135,35 @@ func (cfg config) openDB(ctx context.Context, readOnly bool) (store.DB, error) {
 	return db, nil
 }
 
-// mediaID names MEDIA_ROOT in the journal: its absolute path, so that a
-// journal is never finished against another media root.
+// mediaID names MEDIA_ROOT in the journal: its absolute path, or its
+// s3:// URL, so that a journal is never finished against another media
+// root.
 func (cfg config) mediaID() string {
+	if fs.IsS3(cfg.mediaRoot) {
+		return strings.TrimRight(cfg.mediaRoot, "/")
+	}
 	if abs, err := filepath.Abs(cfg.mediaRoot); err == nil {
 		return abs
 	}
 	return cfg.mediaRoot
+}
+
+// openMedia opens MEDIA_ROOT: a directory, confined by os.Root, or an S3
+// bucket's prefix. Its requests outlive a signal, so that the files of a
+// committed batch are still removed after SIGTERM.
+func (cfg config) openMedia(ctx context.Context) (afero.Fs, func() error, error) {
+	if fs.IsS3(cfg.mediaRoot) {
+		s3, err := fs.NewS3Fs(context.WithoutCancel(ctx), cfg.mediaRoot, os.Getenv)
+		if err != nil {
+			return nil, nil, runError{err}
+		}
+		return s3, s3.Close, nil
+	}
+	root, err := fs.NewRootFs(cfg.mediaRoot)
+	if err != nil {
+		return nil, nil, runError{err}
+	}
+	return root, root.Close, nil
 }
 
 // journalPath returns where db's pending-removal journal lives; a real run

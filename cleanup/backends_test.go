@@ -1,9 +1,11 @@
 package cleanup_test
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -35,6 +37,9 @@ type testMedia struct {
 	fs    afero.Fs              // what the tool gets
 	write func(names ...string) // creates files
 	files func() []string       // every file, sorted
+	// writes counts the requests that may have changed something, where
+	// the store can tell (S3, through a recording proxy).
+	writes func() int
 }
 
 type dbBackend struct {
@@ -66,9 +71,11 @@ var dbBackends = []dbBackend{
 var mediaBackends = []mediaBackend{
 	{"memory", func(t *testing.T) testMedia {
 		mem := afero.NewMemMapFs()
-		return testMedia{fs: mem, write: func(n ...string) { fstest.Write(t, mem, n...) }, files: func() []string { return fstest.Files(t, mem) }}
+		return testMedia{fs: mem, write: func(n ...string) { fstest.Write(t, mem, n...) }, files: func() []string { return fstest.Files(t, mem) },
+			writes: func() int { return 0 }}
 	}},
 	{"disk", diskMedia},
+	{"s3", s3Media},
 }
 
 func sqliteDB(t *testing.T, dsn string) testDB {
@@ -102,7 +109,33 @@ func diskMedia(t *testing.T) testMedia {
 	}
 	t.Cleanup(func() { root.Close() })
 	plain := afero.NewBasePathFs(afero.NewOsFs(), dir)
-	return testMedia{fs: root, write: func(n ...string) { fstest.Write(t, plain, n...) }, files: func() []string { return fstest.Files(t, plain) }}
+	return testMedia{fs: root, write: func(n ...string) { fstest.Write(t, plain, n...) }, files: func() []string { return fstest.Files(t, plain) },
+		writes: func() int { return 0 }}
+}
+
+// s3Media is a prefix of a bucket on a real S3 server (see .ci/s3), seen
+// through a proxy that records every request. Canary objects outside the
+// prefix must survive every test.
+func s3Media(t *testing.T) testMedia {
+	s := fstest.NewS3(t)
+	canaries := []string{"outside.stl", "site2/stl/2026/11/s7-0000001.stl", "site1.stl"}
+	s.WriteKeys(t, canaries...)
+	t.Cleanup(func() {
+		keys := s.Keys(t)
+		for _, c := range canaries {
+			if !slices.Contains(keys, c) {
+				t.Errorf("the object %s, outside the prefix, is gone", c)
+			}
+		}
+	})
+	rec := s.Record(t)
+	s3, err := fs.NewS3Fs(context.Background(), s.Root, rec.Env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s3.Close() })
+	return testMedia{fs: s3, write: func(n ...string) { s.WriteDirect(t, n...) }, files: func() []string { return s.Files(t) },
+		writes: func() int { return len(rec.Writes()) }}
 }
 
 // everyBackend runs test on every pair of a database and a media store.

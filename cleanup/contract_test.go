@@ -176,12 +176,13 @@ func TestContractFailures(t *testing.T) {
 
 // TestContractDryRun: a dry run lists exactly what a real run deletes, in
 // id order, through a read-only database and a read-only media store, and
-// changes nothing.
+// changes nothing; on S3 it sends no request that could.
 func TestContractDryRun(t *testing.T) {
 	everyBackend(t, func(t *testing.T, dbb dbBackend, mb mediaBackend) {
 		db, media := dbb.reference(t), mb.new(t)
 		files := referenceMedia(t, media)
 		before := storetest.Rows(t, db.raw, db.allColumns)
+		writesBefore := media.writes()
 		var listed []string
 		_, err := cleanup.Preview(context.Background(), db.open(true), fsx.ReadOnly(media.fs), fast(24, refNow), cleanup.Listing{
 			Start: func(*cleanup.Report) error { return nil },
@@ -193,6 +194,7 @@ func TestContractDryRun(t *testing.T) {
 		assertEqual(t, "listed", listed, readLines(t, storetest.Testdata(t, "reference", "expected-deleted-ttl24.txt")))
 		assertEqual(t, "rows after the dry run", storetest.Rows(t, db.raw, db.allColumns), before)
 		assertEqual(t, "files after the dry run", media.files(), files)
+		assertEqual(t, "requests that may change something", media.writes()-writesBefore, 0)
 	})
 }
 

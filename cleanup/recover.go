@@ -36,8 +36,8 @@ func (r *runner) finishJournal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var failed []string
 	var batches []int64
+	var gone []string
 	for i, e := range left {
 		if i == 0 || e.Batch != left[i-1].Batch {
 			batches = append(batches, e.Batch)
@@ -49,11 +49,15 @@ func (r *runner) finishJournal(ctx context.Context) error {
 			r.opt.Log.Warn("a file listed by an interrupted run was written again since; kept", "path", e.Path)
 			continue
 		}
-		if err := fs.Remove(r.media, e.Path); err != nil {
+		gone = append(gone, e.Path)
+	}
+	var failed []string
+	for i, err := range fs.RemoveMany(r.media, gone) {
+		if err != nil {
 			r.opt.Log.Error("cannot remove a file whose row an interrupted run deleted; the journal keeps it",
-				"path", e.Path, "error", err)
-			r.rep.addFailure(Failure{Path: e.Path, Error: err.Error()})
-			failed = append(failed, e.Path)
+				"path", gone[i], "error", err)
+			r.rep.addFailure(Failure{Path: gone[i], Error: err.Error()})
+			failed = append(failed, gone[i])
 		}
 	}
 	return r.journal.Finish(failed, batches...)

@@ -139,15 +139,18 @@ func (s *sweeper) flush(ctx context.Context) error {
 		return err
 	}
 	s.refs.maxID = maxID
+	var orphans []string
 	for _, p := range s.pending {
-		if s.refs.has(p) {
-			continue
+		if !s.refs.has(p) {
+			orphans = append(orphans, p)
 		}
-		if err := fs.Remove(s.media, p); err != nil {
-			s.opt.Log.Error("cannot remove orphan file", "path", p, "error", err)
+	}
+	for i, err := range fs.RemoveMany(s.media, orphans) {
+		if err != nil {
+			s.opt.Log.Error("cannot remove orphan file", "path", orphans[i], "error", err)
 			s.rep.Failed++
 			if len(s.rep.Failures) < maxListedFailures {
-				s.rep.Failures = append(s.rep.Failures, SweepFailure{Path: p, Error: err.Error()})
+				s.rep.Failures = append(s.rep.Failures, SweepFailure{Path: orphans[i], Error: err.Error()})
 			}
 			continue
 		}

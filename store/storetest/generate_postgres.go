@@ -50,7 +50,7 @@ FROM (SELECT i, (i::bigint * $2::bigint) % $3::int AS p FROM generate_series(1, 
 	if _, err := db.Exec(q, spec.Now, mul, spec.Rows, spec.Stale, spec.Recent); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	_, err := db.Exec(`SELECT setval(pg_get_serial_sequence('` + store.Table + `', 'id'), $1::bigint + 1, false)`, spec.Rows)
+	_, err := db.Exec(`SELECT setval(pg_get_serial_sequence('`+store.Table+`', 'id'), $1::bigint + 1, false)`, spec.Rows)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
