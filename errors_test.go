@@ -100,3 +100,24 @@ func TestBadEnvironment(t *testing.T) {
 	r = runCLI(t, "--now", refNow, "--dry-run")
 	r.wantOneLineError(t, 2, "nope.sqlite3")
 }
+
+// TestSecretsStayHidden: a PostgreSQL URL or S3 credentials that do not
+// work give one line and a failing exit status, and never show the
+// password or the secret key.
+func TestSecretsStayHidden(t *testing.T) {
+	dir := install(t)
+	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	r := runCLI(t, "--db", "postgres://printdesk:hunter2secret@127.0.0.1:1/printdesk", "--media-root", media, "--dry-run")
+	if r.code == 0 || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "hunter2secret") ||
+		!strings.Contains(r.stderr, "printdesk@127.0.0.1:1") {
+		t.Errorf("bad PostgreSQL URL: exit %d, stderr %q", r.code, r.stderr)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMIsecretEXAMPLEKEY")
+	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
+	r = runCLI(t, "--db", db, "--media-root", "s3://printdesk-media/site1", "--dry-run")
+	r.wantOneLineError(t, 2, "MEDIA_ROOT", "s3://printdesk-media/site1")
+	if strings.Contains(r.stderr, "wJalrXUtnFEMIsecretEXAMPLEKEY") {
+		t.Errorf("the secret key shows: %q", r.stderr)
+	}
+}

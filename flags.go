@@ -120,7 +120,7 @@ func (cfg config) clock() time.Time {
 func (cfg config) explain(err error) error {
 	if store.IsBusy(err) {
 		return fmt.Errorf("%s is locked: another connection held it for longer than --busy-timeout %s (%w)",
-			cfg.db, cfg.busyTimeout, err)
+			store.DisplayName(cfg.db), cfg.busyTimeout, err)
 	}
 	return err
 }

@@ -224,8 +224,12 @@ func (r *runner) keepUnremovable(rows []store.Submission) []store.Submission {
 
 // pause leaves the database to the web app between two transactions: for
 // Pause, and after a batch with files, for long enough that the lock is
-// held at most LockShare of the time.
+// held at most LockShare of the time. A database whose transactions lock
+// only their own rows (PostgreSQL) needs no pause.
 func (r *runner) pause(ctx context.Context, del store.Deleted) {
+	if !r.db.LocksWholeDatabase() {
+		return
+	}
 	d := r.opt.Pause
 	if len(del.Rows) > 0 {
 		d = max(d, time.Duration(float64(del.LockHeld)*(1-r.opt.LockShare)/r.opt.LockShare))

@@ -127,3 +127,7 @@ func (d *pgDB) Local() bool { return false }
 
 // Close closes the connection.
 func (d *pgDB) Close() error { return d.db.Close() }
+
+// LocksWholeDatabase is false: a batch locks its own rows only, and skips
+// those that the web app holds.
+func (d *pgDB) LocksWholeDatabase() bool { return false }

@@ -25,18 +25,22 @@ WHERE stl_file <> '' AND ` + pgInRange + ` ORDER BY id LIMIT $4`
 	// the ids in $4 (the rows whose file the caller keeps), and returns
 	// them. The rows are locked first, and a row that another transaction
 	// holds locked (the web app, writing it) is skipped: it stays, and
-	// the statement never waits for it. ARRAY(...) runs the locking read
-	// once, before the delete looks the ids up in the primary key.
-	pgDeleteFiles = `DELETE FROM ` + Table + ` WHERE id = ANY(ARRAY(
-SELECT id FROM ` + Table + ` WHERE stl_file <> '' AND ` + pgInRange + ` AND id <> ALL($4)
-FOR UPDATE SKIP LOCKED))
+	// the statement never waits for it. The delete then finds the locked
+	// rows by their physical address (ctid), which no one else can change
+	// while the lock is held: a TID scan, about half the cost of looking
+	// the ids up again in the primary key.
+	pgDeleteFiles = `WITH locked AS (
+SELECT ctid FROM ` + Table + ` WHERE stl_file <> '' AND ` + pgInRange + ` AND id <> ALL($4)
+FOR UPDATE SKIP LOCKED)
+DELETE FROM ` + Table + ` WHERE ctid = ANY(ARRAY(SELECT ctid FROM locked))
 RETURNING id, slug, status, stl_file`
 
 	// pgDeleteFileless deletes a batch's stale rows without a file, but
-	// those that another transaction holds locked.
-	pgDeleteFileless = `DELETE FROM ` + Table + ` WHERE id = ANY(ARRAY(
-SELECT id FROM ` + Table + ` WHERE stl_file = '' AND ` + pgInRange + `
-FOR UPDATE SKIP LOCKED))`
+	// those that another transaction holds locked, as pgDeleteFiles does.
+	pgDeleteFileless = `WITH locked AS (
+SELECT ctid FROM ` + Table + ` WHERE stl_file = '' AND ` + pgInRange + `
+FOR UPDATE SKIP LOCKED)
+DELETE FROM ` + Table + ` WHERE ctid = ANY(ARRAY(SELECT ctid FROM locked))`
 
 	// pgOtherFiles reads the files of the rows in $2 (an array of ids) and
 	// of every row above id $1, through the primary key.

@@ -75,6 +75,10 @@ func (d *sqliteDB) Local() bool { return true }
 // Close closes the database.
 func (d *sqliteDB) Close() error { return d.db.Close() }
 
+// LocksWholeDatabase is true: SQLite has one write lock for the whole
+// database.
+func (d *sqliteDB) LocksWholeDatabase() bool { return true }
+
 // fileURI turns a path into a SQLite URI. mode=rw (or ro) makes SQLite refuse
 // to create a missing file, which closes the race between the Stat in Open
 // and the open itself.

@@ -31,6 +31,11 @@ type DB interface {
 	Local() bool
 	// Close closes the database.
 	Close() error
+	// LocksWholeDatabase reports whether a write transaction holds off
+	// every writer of the web app while it runs (SQLite), rather than
+	// the writers of the rows it locks (PostgreSQL). A run then leaves the
+	// database free between two transactions.
+	LocksWholeDatabase() bool
 
 	// CountStale returns how many rows are stale at cutoff.
 	CountStale(ctx context.Context, cutoff time.Time) (int64, error)
@@ -85,6 +90,15 @@ func Open(ctx context.Context, name string, opt Options) (DB, error) {
 		return openPostgres(ctx, name, opt)
 	}
 	return openSQLiteFile(ctx, name, opt)
+}
+
+// DisplayName is name as messages may show it: a PostgreSQL URL without
+// its password; a path as it is.
+func DisplayName(name string) string {
+	if IsPostgres(name) {
+		return redactURL(name)
+	}
+	return name
 }
 
 // IsPostgres reports whether name is a PostgreSQL URL rather than a path.

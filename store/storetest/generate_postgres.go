@@ -26,7 +26,7 @@ func GeneratePostgres(db *sql.DB, spec Spec) error {
 	// three, as Generate writes it.
 	ts := func(offset string) string {
 		return `($1::timestamptz - make_interval(secs => (` + offset + `)) +
-  CASE WHEN i % 3 = 0 THEN interval '0' ELSE make_interval(secs => (1 + (i * 7919) % 999999) / 1e6) END)`
+  CASE WHEN i % 3 = 0 THEN interval '0' ELSE make_interval(secs => (1 + (i::bigint * 7919) % 999999) / 1e6) END)`
 	}
 	q := `INSERT INTO ` + store.Table + ` (id, slug, status, email, stl_file, created_at, closed_at)
 SELECT i, format('s7-%s', lpad(i::text, 7, '0')),

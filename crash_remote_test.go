@@ -1,0 +1,159 @@
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+// TestKillNineBeyondOneHost is TestKillNine with the database on
+// PostgreSQL and the uploads in an S3 bucket: after every kill, every row
+// still in the database has its object, and an object whose row is gone
+// is listed in the journal; after one more run, no object is left whose
+// row is gone. Kills are driven by observed progress, by turns the stale
+// count dropping and a chosen stale row's object going.
+func TestKillNineBeyondOneHost(t *testing.T) {
+	bin := binary(t)
+	pgURL, raw := storetest.NewPostgres(t)
+	s3 := fstest.NewS3(t)
+	if s3.Dir == "" {
+		t.Skip(fstest.S3DataEnv + " is not set: cannot watch the objects on the server's disk")
+	}
+	spec := storetest.Spec{Rows: 12000, Stale: 8000, Recent: 100, Files: true, Now: generatedNow}
+	if err := storetest.GeneratePostgres(raw, spec); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range storetest.Rows(t, raw, "stl_file") {
+		files = append(files, f)
+	}
+	s3.WriteDirect(t, files...)
+	state := t.TempDir()
+	env := os.Environ()
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL_S3"} {
+		env = append(env, v+"="+s3.Env(v))
+	}
+	run := func() *exec.Cmd {
+		cmd := exec.Command(bin, "--db", pgURL, "--media-root", s3.Root, "--state-dir", state,
+			"--now", generatedNow.Format(time.RFC3339))
+		cmd.Env = env
+		return cmd
+	}
+	object := func(f string) string { return filepath.Join(s3.Dir, fstest.S3Prefix, filepath.FromSlash(f)) }
+	const stalePG = `((status = 'identifying' AND created_at < '2026-11-24 12:00:00+00') OR (status = 'rejected' AND closed_at < '2026-11-24 12:00:00+00'))`
+	count := func() int64 {
+		var n int64
+		if err := raw.QueryRow(`SELECT count(*) FROM submissions_submission WHERE ` + stalePG).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	live := storetest.Rows(t, raw, "stl_file", "NOT "+stalePG)
+
+	rng := rand.New(rand.NewPCG(2, uint64(time.Now().UnixNano())))
+	midRun := 0
+	for kill := 1; kill <= 12 && midRun < 4; kill++ {
+		before := count()
+		if before == 0 {
+			break
+		}
+		target := before - 1 - rng.Int64N(max(1, before/2))
+		var file string
+		if err := raw.QueryRow(`SELECT stl_file FROM submissions_submission WHERE `+stalePG+` ORDER BY id OFFSET $1 LIMIT 1`,
+			before-target-1).Scan(&file); err != nil {
+			t.Fatal(err)
+		}
+		cmd := run()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		trigger := fmt.Sprintf("%d stale rows left", target)
+		if kill%2 == 0 {
+			for count() > target && !closed(exited) {
+				time.Sleep(time.Millisecond)
+			}
+		} else {
+			trigger = file + " gone"
+			waitForGone(object(file), exited)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		after := count()
+		if after < before && after > 0 {
+			midRun++
+		}
+		t.Logf("kill %d at %s: stale rows %d -> %d", kill, trigger, before, after)
+		checkRemoteInvariants(t, raw, state, object, s3)
+	}
+	if midRun < 3 {
+		t.Fatalf("only %d kills landed in the middle of the deletion; the test proves nothing", midRun)
+	}
+	if out, err := run().CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v: %s", err, out)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d stale rows left after the final run", n)
+	}
+	checkRemoteInvariants(t, raw, state, object, s3)
+	var want []string
+	for _, f := range live {
+		want = append(want, f)
+	}
+	slices.Sort(want)
+	if got := s3.Files(t); !slices.Equal(got, want) {
+		t.Fatalf("after the final run %d objects are left; want exactly the %d of live rows", len(got), len(want))
+	}
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// checkRemoteInvariants: every row has its object, and every object whose
+// row is gone is in the journal.
+func checkRemoteInvariants(t *testing.T, raw *sql.DB, state string, object func(string) string, s3 *fstest.S3) {
+	t.Helper()
+	referenced := map[string]bool{}
+	for slug, f := range storetest.Rows(t, raw, "stl_file") {
+		referenced[f] = true
+		if _, err := os.Stat(object(f)); err != nil {
+			t.Fatalf("row %s lost its object: %v", slug, err)
+		}
+	}
+	journaled := map[string]bool{}
+	entries, _ := os.ReadDir(state)
+	for _, e := range entries {
+		left, err := cleanup.ReadJournal(afero.NewOsFs(), filepath.Join(state, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range left {
+			journaled[l.Path] = true
+		}
+	}
+	for _, f := range s3.Files(t) {
+		if !referenced[f] && !journaled[f] {
+			t.Fatalf("object %s lost its row and is not in the journal", f)
+		}
+	}
+}
