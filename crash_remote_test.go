@@ -27,33 +27,44 @@ import (
 // count dropping and a chosen stale row's object going.
 func TestKillNineBeyondOneHost(t *testing.T) {
 	bin := binary(t)
-	pgURL, raw := storetest.NewPostgres(t)
-	s3 := fstest.NewS3(t)
-	if s3.Dir == "" {
-		t.Skip(fstest.S3DataEnv + " is not set: cannot watch the objects on the server's disk")
+	var (
+		pgURL, state string
+		raw          *sql.DB
+		s3           *fstest.S3
+		live         map[string]string
+	)
+	// install makes a fresh install: rows on PostgreSQL, every file in a
+	// new bucket.
+	install := func() {
+		pgURL, raw = storetest.NewPostgres(t)
+		s3 = fstest.NewS3(t)
+		if s3.Dir == "" {
+			t.Skip(fstest.S3DataEnv + " is not set: cannot watch the objects on the server's disk")
+		}
+		if err := storetest.GeneratePostgres(raw, storetest.Spec{Rows: 6000, Stale: 4000, Recent: 100, Files: true, Now: generatedNow}); err != nil {
+			t.Fatal(err)
+		}
+		var files []string
+		for _, f := range storetest.Rows(t, raw, "stl_file") {
+			files = append(files, f)
+		}
+		s3.WriteDirect(t, files...)
+		state = t.TempDir()
+		live = storetest.Rows(t, raw, "stl_file", "NOT "+stalePG)
 	}
-	spec := storetest.Spec{Rows: 12000, Stale: 8000, Recent: 100, Files: true, Now: generatedNow}
-	if err := storetest.GeneratePostgres(raw, spec); err != nil {
-		t.Fatal(err)
-	}
-	var files []string
-	for _, f := range storetest.Rows(t, raw, "stl_file") {
-		files = append(files, f)
-	}
-	s3.WriteDirect(t, files...)
-	state := t.TempDir()
-	env := os.Environ()
-	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL_S3"} {
-		env = append(env, v+"="+s3.Env(v))
-	}
+	install()
 	run := func() *exec.Cmd {
+		// Small transactions, so that a run has many batches to be
+		// killed between.
 		cmd := exec.Command(bin, "--db", pgURL, "--media-root", s3.Root, "--state-dir", state,
-			"--now", generatedNow.Format(time.RFC3339))
-		cmd.Env = env
+			"--now", generatedNow.Format(time.RFC3339), "--batch-size", "50", "--tx-target", "1ms")
+		cmd.Env = os.Environ()
+		for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL_S3"} {
+			cmd.Env = append(cmd.Env, v+"="+s3.Env(v))
+		}
 		return cmd
 	}
 	object := func(f string) string { return filepath.Join(s3.Dir, fstest.S3Prefix, filepath.FromSlash(f)) }
-	const stalePG = `((status = 'identifying' AND created_at < '2026-11-24 12:00:00+00') OR (status = 'rejected' AND closed_at < '2026-11-24 12:00:00+00'))`
 	count := func() int64 {
 		var n int64
 		if err := raw.QueryRow(`SELECT count(*) FROM submissions_submission WHERE ` + stalePG).Scan(&n); err != nil {
@@ -61,14 +72,14 @@ func TestKillNineBeyondOneHost(t *testing.T) {
 		}
 		return n
 	}
-	live := storetest.Rows(t, raw, "stl_file", "NOT "+stalePG)
 
 	rng := rand.New(rand.NewPCG(2, uint64(time.Now().UnixNano())))
 	midRun := 0
 	for kill := 1; kill <= 12 && midRun < 4; kill++ {
 		before := count()
 		if before == 0 {
-			break
+			install() // the runs finished it: start again
+			before = count()
 		}
 		target := before - 1 - rng.Int64N(max(1, before/2))
 		var file string
@@ -119,6 +130,9 @@ func TestKillNineBeyondOneHost(t *testing.T) {
 		t.Fatalf("after the final run %d objects are left; want exactly the %d of live rows", len(got), len(want))
 	}
 }
+
+// stalePG is the stale predicate at generatedNow, 24 h, on PostgreSQL.
+const stalePG = `((status = 'identifying' AND created_at < '2026-11-24 12:00:00+00') OR (status = 'rejected' AND closed_at < '2026-11-24 12:00:00+00'))`
 
 func closed(c <-chan struct{}) bool {
 	select {
