@@ -201,8 +201,11 @@ func TestS3StatModTime(t *testing.T) {
 			t.Errorf("Check(%q) = %v, want nil for a missing file", missing, err)
 		}
 	}
-	if err := fs.Check(fsys, "stl/2026"); !errors.Is(err, fs.ErrUnsafePath) {
-		t.Errorf("Check(a directory) = %v, want ErrUnsafePath", err)
+	// Check sends no request on S3, so that checking a batch of thousands
+	// of keys costs nothing: a name that is only a prefix passes, and
+	// removing it removes nothing below it (TestS3RemoveMany).
+	if err := fs.Check(fsys, "stl/2026"); err != nil {
+		t.Errorf("Check(a prefix) = %v, want nil", err)
 	}
 }
 
