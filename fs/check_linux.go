@@ -2,7 +2,6 @@ package fs
 
 import (
 	"errors"
-	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -10,40 +9,19 @@ import (
 
 // CheckRemove tells whether unlinking clean would fail now, as far as the
 // kernel lets a process see without trying. A missing file is fine. The
-// path must not be a directory, nor lead through a symlink out of the
-// root; the directory must be writable and searchable by this user
-// (faccessat, which also refuses an immutable directory or a read-only
-// mount); and neither the directory nor the file may be immutable or
-// append-only (statx attributes), which even root cannot unlink from.
+// path must not be a directory or a symlink to one, nor lead through a
+// symlink out of the root; the directory must be writable and searchable
+// by this user (faccessat, which also refuses an immutable directory or a
+// read-only mount); and neither the directory nor the file may be
+// immutable or append-only (statx attributes), which even root cannot
+// unlink from.
 func (r *RootFs) CheckRemove(clean string) error {
-	d, base, err := r.in(clean)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // no directory, no file: gone already
-	}
-	if err != nil {
-		return err
-	}
-	conn, err := d.file.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var cerr error
-	err = conn.Control(func(fd uintptr) {
-		dirfd := int(fd)
-		var st unix.Statx_t
-		switch err := unix.Statx(dirfd, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &st); {
-		case errors.Is(err, unix.ENOENT):
-			return // gone already
-		case err != nil:
-			cerr = &os.PathError{Op: "remove", Path: clean, Err: err}
-			return
-		case st.Mode&unix.S_IFMT == unix.S_IFDIR:
-			cerr = fmt.Errorf("%w: %s is a directory", ErrUnsafePath, clean)
-			return
+	err := r.inDir(clean, func(dirfd int, base string) error {
+		if err := r.refuseNonFile(dirfd, clean, base); err != nil {
+			return err
 		}
 		if err := unix.Faccessat(dirfd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
-			cerr = &os.PathError{Op: "remove", Path: clean, Err: err}
-			return
+			return &os.PathError{Op: "remove", Path: clean, Err: err}
 		}
 		for _, name := range []string{"", base} {
 			var st unix.Statx_t
@@ -52,18 +30,17 @@ func (r *RootFs) CheckRemove(clean string) error {
 				flags |= unix.AT_EMPTY_PATH
 			}
 			if err := unix.Statx(dirfd, name, flags, 0, &st); err != nil {
-				cerr = &os.PathError{Op: "remove", Path: clean, Err: err}
-				return
+				return &os.PathError{Op: "remove", Path: clean, Err: err}
 			}
 			const locked = unix.STATX_ATTR_IMMUTABLE | unix.STATX_ATTR_APPEND
 			if st.Attributes_mask&locked != 0 && st.Attributes&locked != 0 {
-				cerr = &os.PathError{Op: "remove", Path: clean, Err: unix.EPERM}
-				return
+				return &os.PathError{Op: "remove", Path: clean, Err: unix.EPERM}
 			}
 		}
+		return nil
 	})
-	if err != nil {
-		return err
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // no directory or no file: gone already
 	}
-	return cerr
+	return err
 }

@@ -21,7 +21,8 @@ var ErrUnsafePath = errors.New("unsafe path")
 // CleanPath checks a path read from the database and returns it cleaned,
 // relative to MEDIA_ROOT. It refuses, with ErrUnsafePath, anything that is
 // not a plain relative path inside MEDIA_ROOT: absolute paths, any ".."
-// that climbs out, NUL bytes, and MEDIA_ROOT itself.
+// that climbs out, NUL bytes, a trailing slash (a file's name never has
+// one), and MEDIA_ROOT itself.
 //
 // This is the lexical half of confinement. The other half, symlinks, needs
 // the real disk and is RootFs's job.
@@ -33,6 +34,8 @@ func CleanPath(name string) (string, error) {
 		return "", fmt.Errorf("%w: NUL byte in path", ErrUnsafePath)
 	case strings.HasPrefix(name, "/"):
 		return "", fmt.Errorf("%w: absolute path", ErrUnsafePath)
+	case strings.HasSuffix(name, "/"):
+		return "", fmt.Errorf("%w: ends in a slash, so names a directory", ErrUnsafePath)
 	}
 	clean := path.Clean(name)
 	if clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {

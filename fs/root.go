@@ -6,7 +6,6 @@ import (
 	iofs "io/fs"
 	"os"
 	"path"
-	"sync"
 	"time"
 
 	"github.com/spf13/afero"
@@ -20,31 +19,15 @@ var ErrNoMediaRoot = errors.New("MEDIA_ROOT not usable")
 // points outside, can reach a file outside the directory. Such an attempt
 // fails with an error and touches nothing.
 //
-// Removing many uploads from a few directories is its hot path, so it keeps
-// the directories it has opened (each one opened through os.Root, so just
-// as confined) and removes a file with a single unlinkat in its directory,
-// instead of walking every component of the path again.
+// It keeps no directory open between two calls: each removal resolves its
+// path inside the root at that moment, so that a directory that an
+// archiver moves out of MEDIA_ROOT during a run is not followed there, and
+// no handle is ever shared between the removal workers. Opening a
+// directory costs a few microseconds; unlinking a file costs a hundred or
+// more.
 type RootFs struct {
 	root *os.Root
-
-	mu   sync.Mutex
-	dirs map[string]*openDir // by clean relative directory; bounded by maxCachedDirs
 }
-
-// openDir is one opened directory inside the root.
-type openDir struct {
-	root *os.Root // for Lstat and Remove
-	file *os.File // the same directory, for unlinkat
-}
-
-func (d *openDir) close() {
-	d.file.Close()
-	d.root.Close()
-}
-
-// maxCachedDirs bounds the open directory handles. Uploads are filed by
-// month (stl/2026/11/...), so a handful covers a whole run.
-const maxCachedDirs = 64
 
 // NewRootFs opens dir as a confined file system. A missing dir, or one that
 // is not a directory, is ErrNoMediaRoot.
@@ -60,81 +43,25 @@ func NewRootFs(dir string) (*RootFs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoMediaRoot, err)
 	}
-	return &RootFs{root: root, dirs: map[string]*openDir{}}, nil
+	return &RootFs{root: root}, nil
 }
 
-// Close releases the directory handles.
-func (r *RootFs) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for k, d := range r.dirs {
-		d.close()
-		delete(r.dirs, k)
-	}
-	return r.root.Close()
-}
+// Close releases the root.
+func (r *RootFs) Close() error { return r.root.Close() }
 
-// in returns the opened directory that holds name, and name's base in it.
-func (r *RootFs) in(name string) (*openDir, string, error) {
-	parent, base := path.Split(path.Clean(name))
-	parent = path.Clean(parent)
-	if base == "" || base == "." || base == ".." {
-		return nil, "", &os.PathError{Op: "open", Path: name, Err: os.ErrInvalid}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if d, ok := r.dirs[parent]; ok {
-		return d, base, nil
-	}
-	sub, err := r.root.OpenRoot(parent)
-	if err != nil {
-		return nil, "", err
-	}
-	f, err := sub.Open(".")
-	if err != nil {
-		sub.Close()
-		return nil, "", err
-	}
-	if len(r.dirs) >= maxCachedDirs {
-		for k, old := range r.dirs { // evict any one; the set is tiny
-			old.close()
-			delete(r.dirs, k)
-			break
-		}
-	}
-	d := &openDir{root: sub, file: f}
-	r.dirs[parent] = d
-	return d, base, nil
+// splitName splits a clean relative name into its directory ("." at the
+// top) and its last element.
+func splitName(clean string) (dir, base string) {
+	dir, base = path.Split(clean)
+	return path.Clean(dir), base
 }
 
 // Remove removes one file, or an empty directory, inside the root.
 func (r *RootFs) Remove(name string) error { return r.root.Remove(name) }
 
-// RemoveFile removes one file or symlink inside the root with a single
-// unlinkat in its (cached) directory. It never removes a directory: the
-// system call refuses one.
-func (r *RootFs) RemoveFile(name string) error {
-	d, base, err := r.in(name)
-	if err != nil {
-		return err
-	}
-	if err := unlinkat(d.file, base); err != nil {
-		return &os.PathError{Op: "remove", Path: name, Err: err}
-	}
-	return nil
-}
-
 // LstatIfPossible describes name without following a final symlink.
 func (r *RootFs) LstatIfPossible(name string) (iofs.FileInfo, bool, error) {
-	if path.Clean(name) == "." {
-		fi, err := r.root.Lstat(".")
-		return fi, true, err
-	}
-	d, base, err := r.in(name)
-	if err != nil {
-		return nil, true, err
-	}
-	fi, err := d.root.Lstat(base)
+	fi, err := r.root.Lstat(name)
 	return fi, true, err
 }
 
