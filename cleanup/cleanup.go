@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path"
 	"time"
 
 	"github.com/spf13/afero"
@@ -166,7 +165,7 @@ type runner struct {
 	opt     Options
 	rep     *Report
 	size    int       // rows of each status per batch; adapts to TxTarget
-	refs    *fileRefs // nil until a batch first meets a file
+	sharing *sharing  // nil until a batch first meets a file
 }
 
 // deleteBatch journals b's files, then deletes its rows that are still
@@ -174,8 +173,10 @@ type runner struct {
 func (r *runner) deleteBatch(ctx context.Context, b store.Batch) (del store.Deleted, seq int64, err error) {
 	var others store.Others
 	if len(b.Files) > 0 {
-		if r.refs == nil {
-			if r.refs, err = loadFileRefs(ctx, r.db); err != nil {
+		if r.sharing == nil {
+			keys := fs.NewKeys(r.media)
+			r.sharing, err = loadSharing(ctx, r.db, keys)
+			if keys.Close(); err != nil {
 				return del, 0, err
 			}
 		}
@@ -186,7 +187,10 @@ func (r *runner) deleteBatch(ctx context.Context, b store.Batch) (del store.Dele
 		if seq, err = r.journal.Add(files); err != nil {
 			return del, 0, err
 		}
-		others = store.Others{IDs: r.refs.suspectsFor(files), After: r.refs.maxID}
+		others.After = r.sharing.maxID
+		if len(r.sharing.suspects) > 0 {
+			others.IDs = r.sharing.suspectsFor(r.keysOf(files))
+		}
 	}
 	del, err = r.db.DeleteBatch(ctx, r.rep.Cutoff, b, others)
 	r.rep.addLockHeld(del.LockHeld)
@@ -254,12 +258,17 @@ func (r *runner) adapt(took time.Duration) {
 	r.size = max(minBatch, min(next, r.size*4, maxBatch))
 }
 
-// inUse returns the clean paths of files, those that another row still
-// uses.
-func inUse(files []string) map[string]bool {
-	m := make(map[string]bool, len(files))
-	for _, f := range files {
-		m[path.Clean(f)] = true
+// keysOf returns the fs.Keys keys of files, in order; none when no row
+// may share a file anyway.
+func (r *runner) keysOf(files []string) []string {
+	if len(files) == 0 || r.sharing == nil {
+		return nil
 	}
-	return m
+	keys := fs.NewKeys(r.media)
+	defer keys.Close()
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = keys.Key(f)
+	}
+	return out
 }

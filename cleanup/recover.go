@@ -2,7 +2,6 @@ package cleanup
 
 import (
 	"context"
-	"path"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 )
@@ -16,23 +15,17 @@ import (
 // next run.
 //
 // Nothing indexes the files, so this reads every row's file once, in short
-// reads; it happens only after a crash.
+// reads (see references); it happens only after a crash. Files are
+// compared by what they are, not by spelling (fs.Keys).
 func (r *runner) finishJournal(ctx context.Context) error {
 	left := r.journal.Left()
 	if len(left) == 0 {
 		return nil
 	}
 	r.rep.Pending = int64(len(left))
-	referenced := make(map[string]bool, len(left))
-	for _, e := range left {
-		referenced[path.Clean(e.Path)] = false
-	}
-	_, err := r.db.EachFile(ctx, 0, func(_ int64, file string) error {
-		if _, ok := referenced[path.Clean(file)]; ok {
-			referenced[path.Clean(file)] = true
-		}
-		return nil
-	})
+	keys := fs.NewKeys(r.media)
+	defer keys.Close()
+	refs, err := loadReferences(ctx, r.db, keys)
 	if err != nil {
 		return err
 	}
@@ -42,7 +35,7 @@ func (r *runner) finishJournal(ctx context.Context) error {
 		if i == 0 || e.Batch != left[i-1].Batch {
 			batches = append(batches, e.Batch)
 		}
-		if referenced[path.Clean(e.Path)] {
+		if refs.has(keys.Key(e.Path)) {
 			continue
 		}
 		if mt, err := fs.ModTime(r.media, e.Path); err == nil && mt.After(e.At) {

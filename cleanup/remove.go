@@ -1,7 +1,6 @@
 package cleanup
 
 import (
-	"path"
 	"sync"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
@@ -31,13 +30,7 @@ func (r *runner) remove(batch int64, del store.Deleted) *removal {
 			"their files stay in the journal for the next run", "files", len(del.Rows))
 		return nil
 	}
-	used := inUse(del.OtherFiles)
-	m := &removal{batch: batch, done: make(chan struct{})}
-	for _, s := range del.Rows {
-		if !used[path.Clean(s.File)] { // a file another row still uses stays
-			m.rows = append(m.rows, s)
-		}
-	}
+	m := &removal{batch: batch, done: make(chan struct{}), rows: r.unshared(del)}
 	m.errs = make([]error, len(m.rows))
 	go func() {
 		defer close(m.done)
@@ -61,6 +54,31 @@ func (r *runner) remove(batch int64, del store.Deleted) *removal {
 		wg.Wait()
 	}()
 	return m
+}
+
+// unshared returns the rows of del whose file no other row uses: none of
+// the rows whose files the transaction read (del.OtherFiles) names the
+// same file, however it spells it (see fs.Keys). Their files are still on
+// disk here, so that the keys are compared while they mean something.
+func (r *runner) unshared(del store.Deleted) []store.Submission {
+	if len(del.OtherFiles) == 0 {
+		return del.Rows
+	}
+	used := map[string]bool{}
+	for _, k := range r.keysOf(del.OtherFiles) {
+		used[k] = true
+	}
+	var rows []store.Submission
+	files := make([]string, len(del.Rows))
+	for i, s := range del.Rows {
+		files[i] = s.File
+	}
+	for i, k := range r.keysOf(files) {
+		if !used[k] { // a file another row still uses stays
+			rows = append(rows, del.Rows[i])
+		}
+	}
+	return rows
 }
 
 // finish waits for m's files to go, reports each one that did not, and

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	iofs "io/fs"
 	"log/slog"
 	"path"
-	"slices"
 	"time"
 
 	"github.com/spf13/afero"
@@ -64,7 +62,9 @@ var ErrNoUploadDir = errors.New("upload directory not found")
 //
 // It first reads every row's file once (short reads, 8 bytes a row), then
 // walks the upload directory a chunk of entries at a time, never following
-// a symlink out of it. Before each chunk of removals it reads the rows
+// a symlink. Files are compared by what they are (fs.Keys), so that an
+// upload directory given through an alias, or a row that names a file
+// through a symlink, spares the file. Before each chunk of removals it reads the rows
 // added since. In a dry run nothing is removed.
 func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (*SweepReport, error) {
 	if opt.Batch <= 0 {
@@ -81,11 +81,13 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (
 	if fi, err := media.Stat(dir); err != nil || !fi.IsDir() {
 		return rep, fmt.Errorf("%w: %s", ErrNoUploadDir, dir)
 	}
-	refs, err := loadReferenced(ctx, db)
+	keys := fs.NewKeys(media)
+	defer keys.Close()
+	refs, err := loadReferences(ctx, db, keys)
 	if err != nil {
 		return rep, err
 	}
-	s := &sweeper{db: db, media: media, opt: opt, rep: rep, refs: refs}
+	s := &sweeper{db: db, media: media, opt: opt, rep: rep, refs: refs, keys: keys}
 	if err := walkFiles(ctx, media, dir, s.visit); err != nil {
 		return rep, err
 	}
@@ -97,13 +99,14 @@ type sweeper struct {
 	media   afero.Fs
 	opt     SweepOptions
 	rep     *SweepReport
-	refs    *referenced
+	refs    *references
+	keys    fs.Keys
 	pending []string // orphans waiting for the next write transaction
 }
 
 func (s *sweeper) visit(ctx context.Context, p string, fi iofs.FileInfo) error {
 	s.rep.Scanned++
-	if s.opt.Now.Sub(fi.ModTime()) < s.opt.Grace || s.refs.has(p) {
+	if s.opt.Now.Sub(fi.ModTime()) < s.opt.Grace || s.refs.has(s.keys.Key(p)) {
 		return nil
 	}
 	s.rep.Orphans++
@@ -131,17 +134,12 @@ func (s *sweeper) flush(ctx context.Context) error {
 		return nil
 	}
 	defer func() { s.pending = s.pending[:0] }()
-	maxID, err := s.db.EachFile(ctx, s.refs.maxID, func(_ int64, file string) error {
-		s.refs.add(file)
-		return nil
-	})
-	if err != nil {
+	if err := s.refs.readNew(ctx, s.db, s.keys); err != nil {
 		return err
 	}
-	s.refs.maxID = maxID
 	var orphans []string
 	for _, p := range s.pending {
-		if !s.refs.has(p) {
+		if !s.refs.has(s.keys.Key(p)) {
 			orphans = append(orphans, p)
 		}
 	}
@@ -159,43 +157,11 @@ func (s *sweeper) flush(ctx context.Context) error {
 	return nil
 }
 
-// referenced is the set of files the rows name, as sorted 64-bit hashes of
-// their clean paths: 8 bytes a row. A hash collision can only spare a
-// file, never remove one that a row uses.
-type referenced struct {
-	seed   maphash.Seed
-	hashes []uint64
-	added  map[uint64]bool // rows read after the first scan
-	maxID  int64           // rows above this id were not read
-}
-
-func loadReferenced(ctx context.Context, db store.DB) (*referenced, error) {
-	r := &referenced{seed: maphash.MakeSeed(), added: map[uint64]bool{}}
-	maxID, err := db.EachFile(ctx, 0, func(_ int64, file string) error {
-		r.hashes = append(r.hashes, maphash.String(r.seed, path.Clean(file)))
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(r.hashes)
-	r.maxID = maxID
-	return r, nil
-}
-
-func (r *referenced) has(p string) bool {
-	h := maphash.String(r.seed, p)
-	_, found := slices.BinarySearch(r.hashes, h)
-	return found || r.added[h]
-}
-
-func (r *referenced) add(file string) {
-	r.added[maphash.String(r.seed, path.Clean(file))] = true
-}
-
-// walkFiles calls fn for every file and symlink under dir, reading each
+// walkFiles calls fn for every regular file under dir, reading each
 // directory a chunk at a time so that a huge directory does not have to fit
-// in memory. It never follows a symlink: a linked directory is not entered.
+// in memory. It never follows a symlink, and never offers one: the web app
+// writes regular files, so a link is the operator's (an archive disk, an
+// alias), never an orphan upload.
 func walkFiles(ctx context.Context, fsys afero.Fs, dir string, fn func(context.Context, string, iofs.FileInfo) error) error {
 	stack := []string{dir}
 	for len(stack) > 0 {
@@ -215,7 +181,7 @@ func walkFiles(ctx context.Context, fsys afero.Fs, dir string, fn func(context.C
 				switch {
 				case fi.IsDir():
 					stack = append(stack, p)
-				case fi.Mode().IsRegular(), fi.Mode()&iofs.ModeSymlink != 0:
+				case fi.Mode().IsRegular():
 					if err := fn(ctx, p, fi); err != nil {
 						f.Close()
 						return err

@@ -1,0 +1,112 @@
+package cleanup
+
+import (
+	"context"
+	"hash/maphash"
+	"slices"
+
+	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// references is the set of files that the rows name, for the questions
+// "does a row use this file?" (the sweep, the journal's recovery) and
+// "which rows may share a file?" (the cleanup).
+//
+// Nothing indexes stl_file, so the only way to ask is to read every row's
+// file, in short reads, once per run. Each file is kept as a 64-bit hash
+// of its fs.Keys key, so that two spellings of one file (a directory
+// symlink, a file symlink) count as one, in 8 bytes a row. A hash
+// collision can only make a file look used: it spares a file, never
+// removes one.
+type references struct {
+	seed   maphash.Seed
+	hashes []uint64        // every row read by the first scan, sorted
+	added  map[uint64]bool // rows read later, by readNew
+	maxID  int64           // rows above this id were not read
+}
+
+// loadReferences reads every row's file.
+func loadReferences(ctx context.Context, db store.DB, keys fs.Keys) (*references, error) {
+	r := &references{seed: maphash.MakeSeed(), added: map[uint64]bool{}}
+	maxID, err := db.EachFile(ctx, 0, func(_ int64, file string) error {
+		r.hashes = append(r.hashes, r.hash(keys.Key(file)))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(r.hashes)
+	r.maxID = maxID
+	return r, nil
+}
+
+func (r *references) hash(key string) uint64 { return maphash.String(r.seed, key) }
+
+// has reports whether a row read so far names the file with key.
+func (r *references) has(key string) bool {
+	h := r.hash(key)
+	_, found := slices.BinarySearch(r.hashes, h)
+	return found || r.added[h]
+}
+
+// readNew reads the files of the rows added since the last read.
+func (r *references) readNew(ctx context.Context, db store.DB, keys fs.Keys) error {
+	maxID, err := db.EachFile(ctx, r.maxID, func(_ int64, file string) error {
+		r.added[r.hash(keys.Key(file))] = true
+		return nil
+	})
+	r.maxID = max(r.maxID, maxID)
+	return err
+}
+
+// repeated returns the hashes that the first scan met more than once.
+func (r *references) repeated() map[uint64]bool {
+	twice := map[uint64]bool{}
+	for i := 1; i < len(r.hashes); i++ {
+		if r.hashes[i] == r.hashes[i-1] {
+			twice[r.hashes[i]] = true
+		}
+	}
+	return twice
+}
+
+// sharing is what the cleanup needs from one scan: the rows that may
+// share a file with another row, by key, and where the scan stopped. The
+// write transaction then checks only those rows, plus the rows added
+// since the scan, all by rowid (see store.Others).
+type sharing struct {
+	suspects map[string][]int64 // key -> every row that names it, for keys named twice or more
+	maxID    int64
+}
+
+func loadSharing(ctx context.Context, db store.DB, keys fs.Keys) (*sharing, error) {
+	refs, err := loadReferences(ctx, db, keys)
+	if err != nil {
+		return nil, err
+	}
+	twice := refs.repeated()
+	refs.hashes = nil
+	s := &sharing{suspects: map[string][]int64{}, maxID: refs.maxID}
+	if len(twice) == 0 {
+		return s, nil
+	}
+	// Second pass, only when something may be shared (rare: the web app
+	// gives every upload its own name): the rows behind the repeated keys.
+	_, err = db.EachFile(ctx, 0, func(id int64, file string) error {
+		if key := keys.Key(file); id <= s.maxID && twice[refs.hash(key)] {
+			s.suspects[key] = append(s.suspects[key], id)
+		}
+		return nil
+	})
+	return s, err
+}
+
+// suspectsFor returns the rows that may share one of the files with keys.
+func (s *sharing) suspectsFor(keys []string) []int64 {
+	var ids []int64
+	for _, k := range keys {
+		ids = append(ids, s.suspects[k]...)
+	}
+	return ids
+}
