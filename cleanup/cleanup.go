@@ -164,8 +164,8 @@ type runner struct {
 	journal *Journal
 	opt     Options
 	rep     *Report
-	size    int       // rows of each status per batch; adapts to TxTarget
-	sharing *sharing  // nil until a batch first meets a file
+	size    int      // rows of each status per batch; adapts to TxTarget
+	sharing *sharing // nil until a batch first meets a file
 }
 
 // deleteBatch journals b's files, then deletes its rows that are still
