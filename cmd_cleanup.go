@@ -54,6 +54,8 @@ func cleanupAction(c *cli.Context) error {
 	switch {
 	case every < 0:
 		return usageError{fmt.Errorf("--every %s: must not be negative", every)}
+	case every > 0 && every < minEvery:
+		return usageError{fmt.Errorf("--every %s: must be at least %s", every, minEvery)}
 	case c.Int("batch-size") < 1:
 		return usageError{fmt.Errorf("--batch-size %d: must be at least 1", c.Int("batch-size"))}
 	case c.Int("workers") < 1:
@@ -92,29 +94,33 @@ func cleanupAction(c *cli.Context) error {
 	return j.loop(c.Context, every)
 }
 
+// minEvery is the shortest --every: a shorter one would only spin.
+const minEvery = time.Second
+
 // loop is the sidecar loop built in: a run now, then one every interval. A
 // configuration error on the first run ends it (exit 2); any other failed
-// run is logged and the loop goes on. A signal ends it with exit 0.
+// run is logged and the loop goes on. A signal ends it with exit 0, and
+// without a word about the run it cut short.
 func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
 	err := j.once(ctx)
-	if exitCode(err) == 2 {
+	if exitCode(err) == 2 && ctx.Err() == nil {
 		return err
 	}
-	j.logRunError(err)
+	j.logRunError(ctx, err)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	for {
+	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-			return nil
 		case <-tick.C:
-			j.logRunError(j.once(ctx))
+			j.logRunError(ctx, j.once(ctx))
 		}
 	}
+	return nil
 }
 
-func (j *cleanupJob) logRunError(err error) {
-	if err != nil && !errors.Is(err, errLeftBehind) {
+func (j *cleanupJob) logRunError(ctx context.Context, err error) {
+	if err != nil && ctx.Err() == nil && !errors.Is(err, errLeftBehind) {
 		j.log.Error("run failed; retrying at the next tick", "error", oneLine(err))
 	}
 }

@@ -45,7 +45,7 @@ func sweepAction(c *cli.Context) error {
 	if grace < 0 {
 		return usageError{fmt.Errorf("--grace %s: must not be negative", grace)}
 	}
-	if _, err := fs.CleanPath(uploadDir); err != nil {
+	if _, err := fs.CleanPath(strings.TrimRight(uploadDir, "/")); err != nil {
 		return usageError{fmt.Errorf("--upload-dir %q: must be a directory inside MEDIA_ROOT", uploadDir)}
 	}
 	db, err := cfg.openDB(c.Context, dryRun)
@@ -76,7 +76,7 @@ func sweepAction(c *cli.Context) error {
 			case cfg.json:
 				_, err = fmt.Fprintf(out, `,%s`, jsonString(p))
 			default:
-				_, err = fmt.Fprintf(out, " - %s\n", p)
+				_, err = fmt.Fprintf(out, " - %s\n", printable(p))
 			}
 			listed++
 			return err

@@ -55,7 +55,8 @@ type config struct {
 	db          string
 	mediaRoot   string
 	ttlHours    int
-	now         time.Time // zero: the clock
+	now         time.Time // when nowGiven; else the clock
+	nowGiven    bool
 	busyTimeout time.Duration
 	json        bool
 	stateDir    string
@@ -102,17 +103,22 @@ func loadConfig(c *cli.Context) (config, error) {
 		if err != nil {
 			return cfg, usageError{fmt.Errorf("--now %q: not an RFC 3339 time (like 2026-11-25T12:00:00Z)", s)}
 		}
-		cfg.now = t
+		// The web app's timestamps run from year 1 to 9999, and so must the
+		// cutoff; any such --now is honoured, even the zero time.
+		if cutoff := cleanup.Cutoff(t, cfg.ttlHours); cutoff.Year() < 1 || t.UTC().Year() > 9999 {
+			return cfg, usageError{fmt.Errorf("--now %q: with --ttl-hours %d the cutoff falls outside the years 1 to 9999", s, cfg.ttlHours)}
+		}
+		cfg.now, cfg.nowGiven = t, true
 	}
 	return cfg, nil
 }
 
 // clock returns the instant to judge staleness at: --now, or the clock.
 func (cfg config) clock() time.Time {
-	if cfg.now.IsZero() {
-		return time.Now()
+	if cfg.nowGiven {
+		return cfg.now
 	}
-	return cfg.now
+	return time.Now()
 }
 
 // explain makes a lock timeout say what happened and which knob governs

@@ -22,6 +22,10 @@ func main() {
 	// Signals become a cancelled context once, here: a run stops between two
 	// transactions and exits 0 (SPEC §3 --every).
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	// A reader that goes away (stderr piped to a closed pager, a log
+	// shipper that died) must not kill a run between its commit and its
+	// removals: a write to a broken pipe then fails with EPIPE instead.
+	signal.Ignore(syscall.SIGPIPE)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

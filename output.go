@@ -6,12 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// printer writes results on stdout: the seed's text byte for byte, or one
+// printer writes results on stdout: the web app's command's text byte for byte, or one
 // JSON object per run.
 type printer struct {
 	w     io.Writer
@@ -71,7 +74,7 @@ func (p *printer) listing() cleanup.Listing {
 				_, err = p.w.Write(b)
 				return err
 			}
-			_, err := fmt.Fprintf(p.w, " - %s (%s)\n", s.Slug, s.Status)
+			_, err := fmt.Fprintf(p.w, " - %s (%s)\n", printable(s.Slug), printable(s.Status))
 			return err
 		},
 	}
@@ -139,4 +142,20 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// printable returns s for a line of text output: as it is when it is plain,
+// else quoted the way Go quotes strings, as ls quotes odd file names. A
+// file name or slug comes from the web app's users: a newline in it must
+// not forge a line of output, nor an escape sequence reach the terminal.
+func printable(s string) string {
+	if s == "" {
+		return `""`
+	}
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) || strings.ContainsRune(`"'\`, r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

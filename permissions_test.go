@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,12 +95,46 @@ func TestPermissions(t *testing.T) {
 			t.Error("the install changed")
 		}
 	})
+	// Upload directories this user may not write: the dry run exits 1, as
+	// the real run does, and says which rows a real run would keep; the
+	// real run keeps exactly those rows and their files.
+	t.Run("upload directories without write access", func(t *testing.T) {
+		for p, m := range map[string]os.FileMode{dir: 0o777, db: 0o666, filepath.Join(dir, "media"): 0o777} {
+			os.Chmod(p, m)
+		}
+		before := fingerprint(t, dir)
+		dry := asNobody(append(base, "--dry-run")...)
+		if dry.code != 1 || !strings.Contains(dry.stderr, "a real run would keep this row") {
+			t.Errorf("dry run: exit %d, stderr %q; want exit 1 and the rows named", dry.code, dry.stderr)
+		}
+		if fingerprint(t, dir) != before {
+			t.Error("the dry run changed the install")
+		}
+		real := asNobody(base...)
+		if real.code != 1 {
+			t.Errorf("real run: exit %d, want 1 (stderr %q)", real.code, real.stderr)
+		}
+		kept := regexp.MustCompile(`slug=(\S+)`)
+		var named []string
+		for _, m := range kept.FindAllStringSubmatch(dry.stderr, -1) {
+			named = append(named, m[1])
+		}
+		slices.Sort(named)
+		var left []string // the stale rows still there, as a dry run lists them
+		for _, m := range regexp.MustCompile(`(?m)^ - (\S+) `).FindAllStringSubmatch(asNobody(append(base, "--dry-run")...).stdout, -1) {
+			left = append(left, m[1])
+		}
+		slices.Sort(left)
+		if len(named) == 0 || !slices.Equal(named, left) {
+			t.Errorf("the dry run named %v; the real run kept %v", named, left)
+		}
+	})
 	// With the right permissions the same user does the job.
 	for p, m := range map[string]os.FileMode{dir: 0o777, db: 0o666, filepath.Join(dir, "media"): 0o777} {
 		os.Chmod(p, m)
 	}
 	exec.Command("chmod", "-R", "a+rwX", filepath.Join(dir, "media")).Run()
-	if r := asNobody(base...); r.code != 0 || !strings.HasPrefix(r.stdout, "Deleted 66 ") {
+	if r := asNobody(base...); r.code != 0 || !strings.HasPrefix(r.stdout, "Deleted ") || countStale(t, db) != 0 {
 		t.Errorf("with access: exit %d, %q, %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	iofs "io/fs"
 	"log/slog"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/spf13/afero"
@@ -74,7 +75,7 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	rep := &SweepReport{DryRun: opt.DryRun, UploadDir: opt.UploadDir, Grace: opt.Grace.String(), Failures: []SweepFailure{}}
-	dir, err := fs.CleanPath(opt.UploadDir)
+	dir, err := fs.CleanPath(strings.TrimRight(opt.UploadDir, "/"))
 	if err != nil {
 		return rep, fmt.Errorf("upload dir %q: %w", opt.UploadDir, err)
 	}

@@ -120,8 +120,12 @@ func (s *S3Fs) Close() error {
 func (s *S3Fs) Name() string { return "S3Fs" }
 
 // clean checks name as CleanPath does, but also accepts "." for the prefix
-// itself, which can be statted, opened and listed, never removed.
+// itself, which can be statted, opened and listed, never removed, and a
+// directory's name with a trailing slash.
 func (s *S3Fs) clean(op, name string) (string, error) {
+	if len(name) > 1 {
+		name = strings.TrimRight(name, "/")
+	}
 	if !strings.HasPrefix(name, "/") && path.Clean(name) == "." && name != "" {
 		return ".", nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the cgo-free "sqlite" driver
@@ -20,7 +21,12 @@ type sqliteDB struct {
 }
 
 // openSQLiteFile opens the existing SQLite file at path (see Open).
+//
+// The path is cleaned first, so that the file checked here is the file
+// SQLite opens: in a URI, a path that begins with "//" would name an
+// authority ("//localhost/x" opens "/x").
 func openSQLiteFile(ctx context.Context, path string, opt Options) (DB, error) {
+	path = filepath.Clean(path)
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -29,6 +35,9 @@ func openSQLiteFile(ctx context.Context, path string, opt Options) (DB, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNoDatabase, err)
 	case fi.IsDir():
 		return nil, fmt.Errorf("%w: %s is a directory", ErrNoDatabase, path)
+	case !fi.Mode().IsRegular():
+		// A FIFO would block SQLite's first read forever, past any signal.
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrNoDatabase, path)
 	}
 	if err := checkAccess(path, opt.ReadOnly); err != nil {
 		return nil, err

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+)
+
+// TestDatabaseThatIsNotAFile: a FIFO (or any file that is not a regular
+// file) as --db is exit 2 at once: SQLite would block on it forever.
+func TestDatabaseThatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "db.sqlite3")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	media := filepath.Join(dir, "media")
+	if err := os.Mkdir(media, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{nil, {"--dry-run"}, {"stats"}} {
+		args := append([]string{"--db", fifo, "--media-root", media}, extra...)
+		runCLI(t, args...).wantOneLineError(t, 2, "not a regular file", fifo)
+	}
+}
+
+// TestDatabasePathIsNotAURI: a path that begins with "//" is a path, not a
+// SQLite URI authority: "//" + an absolute path is that file, and
+// "//localhost/x" is /localhost/x, checked and opened alike.
+func TestDatabasePathIsNotAURI(t *testing.T) {
+	dir := install(t)
+	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	want := runCLI(t, "--db", db, "--media-root", media, "--now", refNow, "--dry-run")
+	got := runCLI(t, "--db", "/"+db, "--media-root", media, "--now", refNow, "--dry-run")
+	if got != want || want.code != 0 {
+		t.Errorf("--db //%s: %+v\nwant %+v", db, got, want)
+	}
+	before := fingerprint(t, dir)
+	runCLI(t, "--db", "//localhost"+db, "--media-root", media).wantOneLineError(t, 2, "database not found", "/localhost"+db)
+	if fingerprint(t, dir) != before {
+		t.Error("the install changed")
+	}
+}
+
+// TestNowIsHonoured: a given --now is used, even the zero time, or refused
+// when the cutoff it makes is out of the web app's range; never replaced by
+// the clock.
+func TestNowIsHonoured(t *testing.T) {
+	dir := install(t)
+	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	r := runCLI(t, "--db", db, "--media-root", media, "--now", "0001-01-01T00:00:00Z", "--ttl-hours", "0", "--dry-run")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "DRY RUN: would delete 0 ") {
+		t.Errorf("--now 0001-01-01T00:00:00Z --ttl-hours 0: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	before := fingerprint(t, dir)
+	for _, now := range []string{"0001-01-01T00:00:00Z", "0001-01-01T23:59:59Z", "10000-01-01T00:00:00Z"} {
+		runCLI(t, "--db", db, "--media-root", media, "--now", now).wantOneLineError(t, 2, "--now")
+	}
+	runCLI(t, "--db", db, "--media-root", media, "--every", "1ns").wantOneLineError(t, 2, "--every 1ns", "at least 1s")
+	if fingerprint(t, dir) != before {
+		t.Error("the install changed")
+	}
+}
+
+// TestBrokenStderr: with stderr on a pipe that nobody reads, a run that
+// logs failures is not killed by SIGPIPE: it finishes, exit 1, every other
+// stale row gone and the unsafe one kept.
+func TestBrokenStderr(t *testing.T) {
+	bin := binary(t)
+	dir := install(t)
+	db := filepath.Join(dir, "db.sqlite3")
+	raw := openSQL(t, db)
+	storetest.Insert(t, raw, storetest.Row{Slug: "unsafe", Status: "identifying",
+		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), File: "../outside.stl"})
+	raw.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	defer w.Close()
+	cmd := exec.CommandContext(context.Background(), bin, "--db", db, "--media-root", filepath.Join(dir, "media"), "--now", refNow)
+	cmd.Stderr = w
+	err = cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("with a broken stderr: %v, want exit 1", err)
+	}
+	if n := countStale(t, db); n != 1 {
+		t.Errorf("%d stale rows left, want the unsafe one", n)
+	}
+	if got := rowsOf(t, db, "stl_file", "slug = 'unsafe'"); len(got) != 1 {
+		t.Errorf("the unsafe row: %v", got)
+	}
+}
+
+// TestOddNamesAreQuoted: a dry run's listing shows a file name with a
+// newline or an escape sequence quoted, so that it can neither forge a
+// line nor drive the terminal; a plain name, umlauts included, is shown as
+// it is.
+func TestOddNamesAreQuoted(t *testing.T) {
+	dir := install(t)
+	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	old := time.Now().Add(-72 * time.Hour)
+	for _, name := range []string{"evil\nDRY RUN: would remove 0 orphan file(s).stl", "\x1b[31mred.stl", "plain-ü.stl"} {
+		p := filepath.Join(media, "stl", name)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runCLI(t, "--db", db, "--media-root", media, "sweep", "--dry-run", "--grace", "48h")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	for _, want := range []string{` - "stl/evil\nDRY RUN: would remove 0 orphan file(s).stl"`, ` - "stl/\x1b[31mred.stl"`, " - stl/plain-ü.stl"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("no line %q in:\n%s", want, r.stdout)
+		}
+	}
+	if strings.ContainsRune(r.stdout, '\x1b') {
+		t.Error("an escape character reached the output")
+	}
+}
