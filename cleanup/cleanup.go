@@ -1,3 +1,8 @@
+// Package cleanup is the job itself: it joins the database (package store)
+// and the uploads (package fs) in the order that keeps them consistent
+// whatever crashes (docs/design.md, The protocol). Run is a real run,
+// Preview a dry run, Sweep the orphan sweep; the Journal lists the files
+// whose rows are gone until they are removed.
 package cleanup
 
 import (
@@ -42,7 +47,9 @@ const (
 // but one.
 const maxFilesPerBatch = 5000
 
-// Options tunes a run. The zero value of each field means its default.
+// Options tunes a run. The zero value of each field means its default,
+// except Pause, where zero means no pause (the command line's default is
+// DefaultPause).
 type Options struct {
 	TTLHours int
 	Now      time.Time
@@ -52,7 +59,7 @@ type Options struct {
 	BatchSize int
 	TxTarget  time.Duration
 	// Pause is how long the run leaves the write lock to others between
-	// transactions.
+	// transactions; zero for none.
 	Pause time.Duration
 	// Workers is how many files are removed at once.
 	Workers int
@@ -74,9 +81,7 @@ func (o Options) withDefaults() Options {
 	if o.TxTarget <= 0 {
 		o.TxTarget = DefaultTxTarget
 	}
-	if o.Pause <= 0 {
-		o.Pause = DefaultPause
-	}
+	o.Pause = max(o.Pause, 0)
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
@@ -213,9 +218,14 @@ func (r *runner) deleteBatch(ctx context.Context, b store.Batch) (del store.Dele
 // now. Each of the others is a failure: it keeps its row, so that a row
 // whose file cannot go stays whole, and the next run retries it.
 func (r *runner) keepUnremovable(rows []store.Submission) []store.Submission {
+	names := make([]string, len(rows))
+	for i, s := range rows {
+		names[i] = s.File
+	}
 	ok := rows[:0:0]
-	for _, s := range rows {
-		if err := fs.Check(r.media, s.File); err != nil {
+	for i, err := range fs.CheckMany(r.media, names) {
+		s := rows[i]
+		if err != nil {
 			r.opt.Log.Error("cannot remove file; row kept", "slug", s.Slug, "path", s.File, "error", err)
 			r.rep.Stale++
 			r.rep.addFailure(Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
@@ -237,6 +247,9 @@ func (r *runner) pause(ctx context.Context, del store.Deleted) {
 	d := r.opt.Pause
 	if len(del.Rows) > 0 {
 		d = max(d, time.Duration(float64(del.LockHeld)*(1-r.opt.LockShare)/r.opt.LockShare))
+	}
+	if d <= 0 {
+		return
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

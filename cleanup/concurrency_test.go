@@ -36,7 +36,7 @@ func TestYieldsToTheWebApp(t *testing.T) {
 
 	var inserted []string
 	var writerErr error
-	opt := cleanup.Options{TTLHours: 24, Now: refNow, BatchSize: 300, TxTarget: time.Millisecond, Pause: time.Nanosecond,
+	opt := cleanup.Options{TTLHours: 24, Now: refNow, BatchSize: 300, TxTarget: time.Millisecond,
 		Progress: func(*cleanup.Report) {
 			if writerErr != nil {
 				return

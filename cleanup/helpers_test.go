@@ -25,7 +25,7 @@ var refNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 // fast keeps unit tests quick: tiny batches (many transactions, so paging
 // is exercised) and no pause.
 func fast(ttlHours int, now time.Time) cleanup.Options {
-	return cleanup.Options{TTLHours: ttlHours, Now: now, BatchSize: 7, Pause: time.Nanosecond}
+	return cleanup.Options{TTLHours: ttlHours, Now: now, BatchSize: 7}
 }
 
 func readLines(t *testing.T, path string) []string {

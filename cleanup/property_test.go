@@ -14,7 +14,7 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
-// isStale is SPEC §2 in plain Go, on times rather than text: the reference
+// isStale is the staleness rule of docs/design.md in plain Go, on times rather than text: the reference
 // the SQL is held to.
 func isStale(r storetest.Row, cutoff time.Time) bool {
 	switch r.Status {
@@ -93,7 +93,7 @@ func TestRandomInstalls(t *testing.T) {
 			}
 		}
 
-		opt := cleanup.Options{TTLHours: ttl, Now: now, BatchSize: 1 + rng.IntN(20), Pause: time.Nanosecond}
+		opt := cleanup.Options{TTLHours: ttl, Now: now, BatchSize: 1 + rng.IntN(20)}
 		rep, err := run(t, storetest.Open(t, dsn, false), media, opt)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
@@ -106,7 +106,7 @@ func TestRandomInstalls(t *testing.T) {
 
 // TestConfirmedDuringRun: a guest who confirms while the run is under way
 // (a stale identifying row becomes pending between two transactions) is
-// not lost: each transaction decides staleness afresh (SPEC §4.1).
+// not lost: each transaction decides staleness afresh (invariant 1 in docs/design.md).
 func TestConfirmedDuringRun(t *testing.T) {
 	old := refNow.Add(-48 * time.Hour)
 	dsn := storetest.NewMemory(t)

@@ -1,15 +1,22 @@
-// Package cleanup is the job itself: it joins the database (store) and the
-// uploads (fs) in the order that keeps them consistent whatever crashes.
 package cleanup
 
 import (
 	"time"
 )
 
-// maxListedFailures bounds Report.Failures, so that a run over a media tree
-// that refuses every removal still runs in constant memory. Every failure is
-// logged as it happens and counted in Report.Failed either way.
+// maxListedFailures bounds Report.Failures and SweepReport.Failures, so
+// that a run over a media tree that refuses every removal still runs in
+// constant memory. Every failure is logged as it happens and counted
+// either way.
 const maxListedFailures = 1000
+
+// addFailure counts one failure and lists it while the list has room.
+func addFailure[F any](count *int64, list *[]F, f F) {
+	*count++
+	if len(*list) < maxListedFailures {
+		*list = append(*list, f)
+	}
+}
 
 // Report is what a run did. Its JSON form is the --json output.
 type Report struct {
@@ -48,12 +55,7 @@ func (r *Report) addLockHeld(d time.Duration) {
 	r.LockHeldMS += float64(d.Microseconds()) / 1000
 }
 
-func (r *Report) addFailure(f Failure) {
-	r.Failed++
-	if len(r.Failures) < maxListedFailures {
-		r.Failures = append(r.Failures, f)
-	}
-}
+func (r *Report) addFailure(f Failure) { addFailure(&r.Failed, &r.Failures, f) }
 
 // Cutoff is the instant before which a submission is stale: now minus
 // ttlHours, to the microsecond, as the web app's clock has it.

@@ -11,7 +11,7 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
-// TestStaleBoundaries holds SPEC §2 to the microsecond: strictly before the
+// TestStaleBoundaries holds the staleness rule (docs/design.md) to the microsecond: strictly before the
 // cutoff is stale, at the cutoff is not; a NULL closed_at never matches;
 // other statuses are never touched, however old.
 func TestStaleBoundaries(t *testing.T) {
@@ -79,7 +79,7 @@ func TestTTLZeroAndFractionalNow(t *testing.T) {
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"at"})
 }
 
-// TestSharedFiles: a file that a live row still uses stays (SPEC §4.4);
+// TestSharedFiles: a file that a live row still uses stays (invariant 4 in docs/design.md);
 // a file that only deleted rows used goes, even when they were deleted in
 // different transactions.
 func TestSharedFiles(t *testing.T) {
@@ -143,7 +143,7 @@ func TestRowAddedDuringRun(t *testing.T) {
 }
 
 // TestMissingFileIsRemoved: a row whose file is already gone is deleted
-// like any other (SPEC §4.2), with no failure.
+// like any other (invariant 2 in docs/design.md), with no failure.
 func TestMissingFileIsRemoved(t *testing.T) {
 	old := refNow.Add(-48 * time.Hour)
 	dsn := storetest.NewMemory(t)

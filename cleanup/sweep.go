@@ -17,7 +17,11 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// SweepOptions tunes an orphan sweep (SPEC §6).
+// DefaultSweepBatch is how many orphans a sweep removes after one read of
+// the rows added meanwhile.
+const DefaultSweepBatch = 200
+
+// SweepOptions tunes an orphan sweep (docs/design.md, Sweep).
 type SweepOptions struct {
 	Now time.Time
 	// Grace spares files modified less than Grace before Now: a fresh
@@ -69,7 +73,7 @@ var ErrNoUploadDir = errors.New("upload directory not found")
 // added since. In a dry run nothing is removed.
 func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (*SweepReport, error) {
 	if opt.Batch <= 0 {
-		opt.Batch = 200
+		opt.Batch = DefaultSweepBatch
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -147,10 +151,7 @@ func (s *sweeper) flush(ctx context.Context) error {
 	for i, err := range fs.RemoveMany(s.media, orphans) {
 		if err != nil {
 			s.opt.Log.Error("cannot remove orphan file", "path", orphans[i], "error", err)
-			s.rep.Failed++
-			if len(s.rep.Failures) < maxListedFailures {
-				s.rep.Failures = append(s.rep.Failures, SweepFailure{Path: orphans[i], Error: err.Error()})
-			}
+			addFailure(&s.rep.Failed, &s.rep.Failures, SweepFailure{Path: orphans[i], Error: err.Error()})
 			continue
 		}
 		s.rep.Removed++

@@ -46,7 +46,7 @@ var sweepKeeps = []string{"other/orphan-elsewhere.stl", "stl/2026/11/fresh.stl",
 	"stl/2026/11/odd.stl", "stl/2026/11/stale.stl", "top-level.stl"}
 
 // TestSweep removes exactly the old orphans under the upload directory
-// (SPEC §6), and a dry run lists exactly those and removes nothing.
+// (docs/design.md, Sweep), and a dry run lists exactly those and removes nothing.
 func TestSweep(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
 	orphans := []string{"stl/2026/10/orphan-2.stl", "stl/2026/11/orphan-1.stl", "stl/deep/er/orphan-3.txt"}

@@ -28,6 +28,40 @@ func Check(fsys afero.Fs, name string) error {
 	return err
 }
 
+// CheckMany is Check for each of names, with one error per name. A file
+// system that checks many names at a lower cost (RootFs opens each
+// directory once) gets them all at once.
+func CheckMany(fsys afero.Fs, names []string) []error {
+	errs := make([]error, len(names))
+	mc, ok := fsys.(manyChecker)
+	if !ok {
+		for i, name := range names {
+			errs[i] = Check(fsys, name)
+		}
+		return errs
+	}
+	var at []int
+	var clean []string
+	for i, name := range names {
+		c, err := CleanPath(name)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		at = append(at, i)
+		clean = append(clean, c)
+	}
+	for j, err := range mc.CheckRemoveMany(clean) {
+		errs[at[j]] = err
+	}
+	return errs
+}
+
+// manyChecker is a removeChecker that checks many names in one call.
+type manyChecker interface {
+	CheckRemoveMany(clean []string) []error
+}
+
 // removeChecker is a file system that can tell, without changing
 // anything, whether removing the file at clean (a path that CleanPath
 // accepted) would fail: for a directory, a file behind a symlink that
@@ -72,7 +106,19 @@ func (r readOnlyFs) CheckRemove(clean string) error {
 	return err
 }
 
+func (r readOnlyFs) CheckRemoveMany(clean []string) []error {
+	if mc, ok := r.under.(manyChecker); ok {
+		return mc.CheckRemoveMany(clean)
+	}
+	errs := make([]error, len(clean))
+	for i, c := range clean {
+		errs[i] = r.CheckRemove(c)
+	}
+	return errs
+}
+
 var (
 	_ afero.Lstater = readOnlyFs{}
+	_ manyChecker   = readOnlyFs{}
 	_ removeChecker = readOnlyFs{}
 )

@@ -15,32 +15,45 @@ import (
 // read-only mount); and neither the directory nor the file may be
 // immutable or append-only (statx attributes), which even root cannot
 // unlink from.
-func (r *RootFs) CheckRemove(clean string) error {
-	err := r.inDir(clean, func(dirfd int, base string) error {
-		if err := r.refuseNonFile(dirfd, clean, base); err != nil {
-			return err
+func (r *RootFs) CheckRemove(clean string) error { return r.CheckRemoveMany([]string{clean})[0] }
+
+// CheckRemoveMany is CheckRemove for many names, opening each directory
+// once for the call.
+func (r *RootFs) CheckRemoveMany(clean []string) []error {
+	c := newDirs(r.root)
+	defer c.close()
+	errs := make([]error, len(clean))
+	for i, name := range clean {
+		err := c.in(name, func(d *dir, base string) error { return checkRemove(d.fd, name, base) })
+		if !errors.Is(err, os.ErrNotExist) { // no directory or no file: gone already
+			errs[i] = err
 		}
-		if err := unix.Faccessat(dirfd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
-			return &os.PathError{Op: "remove", Path: clean, Err: err}
-		}
-		for _, name := range []string{"", base} {
-			var st unix.Statx_t
-			flags := unix.AT_SYMLINK_NOFOLLOW
-			if name == "" {
-				flags |= unix.AT_EMPTY_PATH
-			}
-			if err := unix.Statx(dirfd, name, flags, 0, &st); err != nil {
-				return &os.PathError{Op: "remove", Path: clean, Err: err}
-			}
-			const locked = unix.STATX_ATTR_IMMUTABLE | unix.STATX_ATTR_APPEND
-			if st.Attributes_mask&locked != 0 && st.Attributes&locked != 0 {
-				return &os.PathError{Op: "remove", Path: clean, Err: unix.EPERM}
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // no directory or no file: gone already
 	}
-	return err
+	return errs
 }
+
+func checkRemove(dirfd int, name, base string) error {
+	if err := refuseNonFile(dirfd, name, base); err != nil {
+		return err
+	}
+	if err := unix.Faccessat(dirfd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
+		return &os.PathError{Op: "remove", Path: name, Err: err}
+	}
+	for _, entry := range []string{"", base} {
+		var st unix.Statx_t
+		flags := unix.AT_SYMLINK_NOFOLLOW
+		if entry == "" {
+			flags |= unix.AT_EMPTY_PATH
+		}
+		if err := unix.Statx(dirfd, entry, flags, 0, &st); err != nil {
+			return &os.PathError{Op: "remove", Path: name, Err: err}
+		}
+		const locked = unix.STATX_ATTR_IMMUTABLE | unix.STATX_ATTR_APPEND
+		if st.Attributes_mask&locked != 0 && st.Attributes&locked != 0 {
+			return &os.PathError{Op: "remove", Path: name, Err: unix.EPERM}
+		}
+	}
+	return nil
+}
+
+var _ manyChecker = (*RootFs)(nil)

@@ -125,7 +125,7 @@ func makeLayout(t testing.TB, base string) (media, outside string) {
 
 // TestConfinement: nothing outside MEDIA_ROOT is touched, whether the path
 // says "..", is absolute, or walks through a symlinked directory that
-// points outside (SPEC §4.3).
+// points outside (invariant 3 in docs/design.md).
 func TestConfinement(t *testing.T) {
 	media, outside := layout(t)
 	root := newRootFs(t, media)

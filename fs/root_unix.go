@@ -16,39 +16,28 @@ import (
 // link (stl/2026 -> ../archive/2026) would otherwise cut off every file
 // below it.
 func (r *RootFs) RemoveFile(name string) error {
-	return r.inDir(name, func(dirfd int, base string) error {
-		if err := r.refuseNonFile(dirfd, name, base); err != nil {
-			return err
-		}
-		if err := unix.Unlinkat(dirfd, base, 0); err != nil {
-			return &os.PathError{Op: "remove", Path: name, Err: err}
-		}
-		return nil
-	})
+	return r.RemoveKeys([]string{name})[0]
 }
 
-// inDir calls fn with a descriptor of the directory that holds name (a
-// clean relative path), opened through the root now, and name's last
-// element. A directory that does not exist is iofs.ErrNotExist.
-func (r *RootFs) inDir(name string, fn func(dirfd int, base string) error) error {
-	parent, base := splitName(name)
-	if base == "" || base == "." || base == ".." {
-		return &os.PathError{Op: "open", Path: name, Err: os.ErrInvalid}
+// RemoveKeys removes the files clean (names that CleanPath accepted) as
+// RemoveFile does, opening each directory once for the call, and returns
+// one error per name. RemoveMany calls it.
+func (r *RootFs) RemoveKeys(clean []string) []error {
+	c := newDirs(r.root)
+	defer c.close()
+	errs := make([]error, len(clean))
+	for i, name := range clean {
+		errs[i] = c.in(name, func(d *dir, base string) error {
+			if err := refuseNonFile(d.fd, name, base); err != nil {
+				return err
+			}
+			if err := unix.Unlinkat(d.fd, base, 0); err != nil {
+				return &os.PathError{Op: "remove", Path: name, Err: err}
+			}
+			return nil
+		})
 	}
-	dir, err := r.root.Open(parent)
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	conn, err := dir.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := conn.Control(func(fd uintptr) { ferr = fn(int(fd), base) }); err != nil {
-		return err
-	}
-	return ferr
+	return errs
 }
 
 // refuseNonFile fails, with ErrUnsafePath, when base in dirfd is a
@@ -57,7 +46,7 @@ func (r *RootFs) inDir(name string, fn func(dirfd int, base string) error) error
 // every file below it away from the rows that use them. Following the link
 // only reads its target's type. A missing entry is an error that satisfies
 // errors.Is(err, iofs.ErrNotExist); a dangling link is a file.
-func (r *RootFs) refuseNonFile(dirfd int, name, base string) error {
+func refuseNonFile(dirfd int, name, base string) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "lstat", Path: name, Err: err}

@@ -68,7 +68,7 @@ func TestS3Remove(t *testing.T) {
 }
 
 // TestS3Confinement: no name reaches a key outside the prefix, whichever
-// way in (SPEC §4.3 for S3).
+// way in (invariant 3 in docs/design.md, on S3).
 func TestS3Confinement(t *testing.T) {
 	s := fstest.NewS3(t)
 	fsys := newS3Fs(t, s, s.Env)
@@ -380,7 +380,7 @@ func TestS3RemoveMany(t *testing.T) {
 
 // TestS3ReadOnly: through ReadOnly, a dry run sends no request that could
 // change anything, while it checks, dates and lists as a real run does
-// (SPEC §4.7 for S3).
+// (invariant 7 in docs/design.md, on S3).
 func TestS3ReadOnly(t *testing.T) {
 	s := fstest.NewS3(t)
 	rec := s.Record(t)

@@ -38,17 +38,32 @@ func TestQueryPlans(t *testing.T) {
 	r := d.reads
 	const statusRange = "USING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>? AND rowid<?)"
 	const rowid = "USING INTEGER PRIMARY KEY (rowid"
-	for name, tc := range map[string]struct {
-		q, want string
-		sorts   bool // a bounded sort of one batch's rows is allowed
-	}{
-		"batch end":    {q: sqliteBatchEnd, want: "USING COVERING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
-		"batch files":  {q: sqliteBatchFiles, want: statusRange, sorts: true},
-		"other files":  {q: sqliteOtherFiles, want: rowid + ">?)"},
-		"dry-run page": {q: r.stalePageQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
-		"count stale":  {q: `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("?1"), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"},
-		"file page":    {q: r.filePageQuery(), want: rowid + ">?)"},
+	type plan struct {
+		q, want   string
+		sorts     bool // a bounded sort of one index range is allowed
+		indexScan bool // a walk of the index that stops at its first entry (LIMIT 1)
+	}
+	plans := map[string]plan{}
+	for name, tc := range map[string]plan{
+		"batch end":           {q: sqliteBatchEnd, want: "USING COVERING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
+		"batch files":         {q: sqliteBatchFiles, want: statusRange, sorts: true},
+		"other files":         {q: sqliteOtherFiles, want: rowid + ">?)"},
+		"dry-run page":        {q: r.stalePageQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
+		"count stale":         {q: r.countStaleQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"},
+		"file page":           {q: r.filePageQuery(), want: rowid + ">?)"},
+		"delete":              {q: sqliteDeleteAll, want: statusRange},
+		"delete but":          {q: sqliteDeleteAllBut, want: statusRange},
+		"stats: count status": {q: r.countStatusQuery(), want: "USING COVERING INDEX submissions_submission_status_86d9af3f (status=?)"},
+		"stats: next status":  {q: r.nextStatusQuery(), want: "USING COVERING INDEX submissions_submission_status_86d9af3f (status>?)"},
+		"stats: first status": {q: r.firstStatusQuery(), want: "USING COVERING INDEX submissions_submission_status_86d9af3f", indexScan: true},
 	} {
+		plans[name] = tc
+	}
+	for _, rule := range StaleRules {
+		plans["stats: stale "+rule.Status] = plan{q: r.countStaleOfQuery(rule), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"}
+		plans["stats: oldest "+rule.Status] = plan{q: r.oldestStaleQuery(rule), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)", sorts: true}
+	}
+	for name, tc := range plans {
 		rows, err := d.db.Query(`EXPLAIN QUERY PLAN `+tc.q, "2026-11-24 12:00:00", "[]", 100, 5)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -64,6 +79,12 @@ func TestQueryPlans(t *testing.T) {
 		}
 		rows.Close()
 		all := strings.Join(plan, "; ")
+		if tc.indexScan {
+			if all != "SCAN "+Table+" "+tc.want {
+				t.Errorf("%s: plan %q, want a walk of the index", name, all)
+			}
+			continue
+		}
 		if !strings.Contains(all, "SEARCH "+Table+" "+tc.want) && !strings.Contains(all, "SEARCH s "+tc.want) ||
 			strings.Contains(all, "SCAN "+Table) || strings.Contains(all, "SCAN s") ||
 			strings.Contains(all, "TEMP B-TREE FOR ORDER BY") && !tc.sorts ||

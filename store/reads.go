@@ -40,12 +40,15 @@ var sqliteDialect = dialect{
 // index.
 func (r reads) CountStale(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64
-	err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM `+Table+`
-WHERE status IN (`+staleStatusList+`) AND `+stalePredicate(r.param(1)), r.timeArg(cutoff)).Scan(&n)
+	err := r.db.QueryRowContext(ctx, r.countStaleQuery(), r.timeArg(cutoff)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count stale rows: %w", err)
 	}
 	return n, nil
+}
+
+func (r reads) countStaleQuery() string {
+	return `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate(r.param(1))
 }
 
 // EachStale calls fn for every row stale at cutoff, in id order (see

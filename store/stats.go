@@ -28,7 +28,7 @@ func (r reads) Stats(ctx context.Context, cutoff time.Time) (*Stats, error) {
 	status, err := r.nextStatus(ctx, nil)
 	for ; err == nil && status != nil; status, err = r.nextStatus(ctx, status) {
 		var n int64
-		if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM `+Table+` WHERE status = `+r.param(1), *status).Scan(&n); err != nil {
+		if err := r.db.QueryRowContext(ctx, r.countStatusQuery(), *status).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %q rows: %w", *status, err)
 		}
 		st.ByStatus[*status] = n
@@ -40,8 +40,7 @@ func (r reads) Stats(ctx context.Context, cutoff time.Time) (*Stats, error) {
 	for _, rule := range StaleRules {
 		col := rule.Since
 		var n int64
-		if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM `+Table+` WHERE status = `+r.param(1)+` AND `+col+` < `+r.param(2),
-			rule.Status, c).Scan(&n); err != nil {
+		if err := r.db.QueryRowContext(ctx, r.countStaleOfQuery(rule), rule.Status, c).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count stale %s rows: %w", rule.Status, err)
 		}
 		st.Stale[rule.Status] = n
@@ -50,8 +49,7 @@ func (r reads) Stats(ctx context.Context, cutoff time.Time) (*Stats, error) {
 		}
 		var s Submission
 		var since any
-		err := r.db.QueryRowContext(ctx, `SELECT id, slug, status, stl_file, `+r.rawTime(col)+` FROM `+Table+`
-WHERE status = `+r.param(1)+` AND `+col+` < `+r.param(2)+` ORDER BY `+col+`, id LIMIT 1`, rule.Status, c).Scan(&s.ID, &s.Slug, &s.Status, &s.File, &since)
+		err := r.db.QueryRowContext(ctx, r.oldestStaleQuery(rule), rule.Status, c).Scan(&s.ID, &s.Slug, &s.Status, &s.File, &since)
 		if err != nil {
 			return nil, fmt.Errorf("find the oldest stale %s row: %w", rule.Status, err)
 		}
@@ -82,9 +80,9 @@ func timeOf(v any) (time.Time, error) {
 // nextStatus returns the first status after after (nil: the first one), or
 // nil when there is none.
 func (r reads) nextStatus(ctx context.Context, after *string) (*string, error) {
-	q, args := `SELECT status FROM `+Table+` ORDER BY status LIMIT 1`, []any{}
+	q, args := r.firstStatusQuery(), []any{}
 	if after != nil {
-		q, args = `SELECT status FROM `+Table+` WHERE status > `+r.param(1)+` ORDER BY status LIMIT 1`, []any{*after}
+		q, args = r.nextStatusQuery(), []any{*after}
 	}
 	var s string
 	switch err := r.db.QueryRowContext(ctx, q, args...).Scan(&s); err {
@@ -95,4 +93,29 @@ func (r reads) nextStatus(ctx context.Context, after *string) (*string, error) {
 	default:
 		return nil, fmt.Errorf("list statuses: %w", err)
 	}
+}
+
+// The statements of Stats, each a seek in the status index.
+
+func (r reads) countStatusQuery() string {
+	return `SELECT count(*) FROM ` + Table + ` WHERE status = ` + r.param(1)
+}
+
+func (r reads) countStaleOfQuery(rule StaleRule) string {
+	return `SELECT count(*) FROM ` + Table + ` WHERE status = ` + r.param(1) + ` AND ` + rule.Since + ` < ` + r.param(2)
+}
+
+// oldestStaleQuery sorts the stale rows of one status by when they went
+// stale: a bounded sort (LIMIT 1) of one index range.
+func (r reads) oldestStaleQuery(rule StaleRule) string {
+	return `SELECT id, slug, status, stl_file, ` + r.rawTime(rule.Since) + ` FROM ` + Table + `
+WHERE status = ` + r.param(1) + ` AND ` + rule.Since + ` < ` + r.param(2) + ` ORDER BY ` + rule.Since + `, id LIMIT 1`
+}
+
+func (r reads) firstStatusQuery() string {
+	return `SELECT status FROM ` + Table + ` ORDER BY status LIMIT 1`
+}
+
+func (r reads) nextStatusQuery() string {
+	return `SELECT status FROM ` + Table + ` WHERE status > ` + r.param(1) + ` ORDER BY status LIMIT 1`
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // TestStatsEqualsSQL: on the web app's reference database, Stats agrees
-// with plain SQL counts and with the plain-Go reading of SPEC §2.
+// with plain SQL counts and with the plain-Go reading of the staleness rule in docs/design.md.
 func TestStatsEqualsSQL(t *testing.T) {
 	dsn := storetest.LoadMemory(t, storetest.Testdata(t, "reference", "webapp.sqlite3"))
 	raw := storetest.DB(t, dsn)

@@ -10,7 +10,7 @@ import (
 )
 
 // TestGenerate: the generator makes exactly the stale rows it promises, by
-// the plain-Go reading of SPEC §2, and writes the web app's time format.
+// the plain-Go reading of the staleness rule in docs/design.md, and writes the web app's time format.
 func TestGenerate(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	dsn := NewMemory(t)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -10,15 +10,15 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// TestDryRunOutput: the seed's text byte for byte, and not one byte of the
-// database or the media tree changed (SPEC §4.7).
+// TestDryRunOutput: the web app's command's text byte for byte, and not one byte of the
+// database or the media tree changed (invariant 7 in docs/design.md).
 func TestDryRunOutput(t *testing.T) {
 	dir := install(t)
 	before := fingerprint(t, dir)
 	r := runCLI(t, "--db", filepath.Join(dir, "db.sqlite3"), "--media-root", filepath.Join(dir, "media"), "--now", refNow, "--dry-run")
 	want := "DRY RUN: would delete 66 stale submission(s) older than 24 h.\n"
 	var statusOf = slugStatuses(t, filepath.Join(dir, "db.sqlite3"))
-	for _, slug := range readLines(t, filepath.Join("testdata", "reference", "expected-deleted-ttl24.txt")) {
+	for _, slug := range readLines(t, filepath.Join(repo, "testdata", "reference", "expected-deleted-ttl24.txt")) {
 		want += " - " + slug + " (" + statusOf[slug] + ")\n"
 	}
 	if r.code != 0 || r.stdout != want || r.stderr != "" {
@@ -27,13 +27,6 @@ func TestDryRunOutput(t *testing.T) {
 	if after := fingerprint(t, dir); after != before {
 		t.Error("the dry run changed the install")
 	}
-}
-
-// slugStatuses returns slug -> status for every row of the database at
-// path.
-func slugStatuses(t *testing.T, path string) map[string]string {
-	t.Helper()
-	return rowsOf(t, path, "status")
 }
 
 // TestRealRunOutput: "Deleted N ..." when something went, and nothing at
@@ -54,7 +47,7 @@ func TestRealRunOutput(t *testing.T) {
 	}
 }
 
-// TestJSON: one object with the keys of SPEC §3, and counts that are what
+// TestJSON: one object with the keys of cleanup.Report, and counts that are what
 // happened.
 func TestJSON(t *testing.T) {
 	dir := install(t)
@@ -74,7 +67,7 @@ func TestJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &dry); err != nil || r.code != 0 || strings.Count(r.stdout, "\n") != 1 {
 		t.Fatalf("dry run: exit %d, %v: %q", r.code, err, r.stdout)
 	}
-	want := readLines(t, filepath.Join("testdata", "reference", "expected-deleted-ttl1.txt"))
+	want := readLines(t, filepath.Join(repo, "testdata", "reference", "expected-deleted-ttl1.txt"))
 	var listed []string
 	for _, s := range dry.Submissions {
 		listed = append(listed, s.Slug)
@@ -110,7 +103,7 @@ func TestJSON(t *testing.T) {
 
 // TestConfinementEndToEnd: rows naming ../x.stl, an absolute path, and a
 // file under a symlinked directory that leads outside stay; the files
-// outside are untouched; exit 1 with one stderr line per row (SPEC §4.3).
+// outside are untouched; exit 1 with one stderr line per row (invariant 3).
 func TestConfinementEndToEnd(t *testing.T) {
 	dir := install(t)
 	outside := filepath.Join(dir, "outside")
@@ -156,16 +149,6 @@ func TestConfinementEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.stl")); err != nil {
 		t.Errorf("../x.stl touched: %v", err)
-	}
-}
-
-// execSQL runs query on the database at path.
-func execSQL(t *testing.T, path, query string) {
-	t.Helper()
-	db := openSQL(t, path)
-	defer db.Close()
-	if _, err := db.Exec(query); err != nil {
-		t.Fatal(err)
 	}
 }
 

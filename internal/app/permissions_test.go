@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -32,9 +32,9 @@ func TestPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(filepath.Join(dir, "media"), 0o755); os.RemoveAll(dir) })
-	copyTree(t, filepath.Join("testdata", "reference", "media"), filepath.Join(dir, "media"))
+	copyTree(t, filepath.Join(repo, "testdata", "reference", "media"), filepath.Join(dir, "media"))
 	db := filepath.Join(dir, "db.sqlite3")
-	copyFile(t, filepath.Join("testdata", "reference", "webapp.sqlite3"), db)
+	copyFile(t, filepath.Join(repo, "testdata", "reference", "webapp.sqlite3"), db)
 
 	asNobody := func(args ...string) result {
 		t.Helper()

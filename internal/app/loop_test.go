@@ -1,36 +1,19 @@
-package main
+package app
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
-
-// syncBuffer is a bytes.Buffer that a running loop writes to while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestLoop: --every runs at once, then again and again: a later tick
 // catches a row that went stale after the first one, a tick that fails
@@ -47,7 +30,7 @@ func TestLoop(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"cleanup-stale", "--db", db, "--media-root", media, "--ttl-hours", "0",
+		done <- Run(ctx, []string{"cleanup-stale", "--db", db, "--media-root", media, "--ttl-hours", "0",
 			"--every", "1s", "--busy-timeout", "100ms", "--json"}, &out, &errOut)
 	}()
 
@@ -88,22 +71,6 @@ VALUES ('late-guest', 'identifying', 'g@x', '', '`+store.FormatTime(time.Now())+
 	}
 	if lost := int64(412 - countRows(t, db)); deleted != lost {
 		t.Errorf("ticks deleted %d rows in all, the database lost %d", deleted, lost)
-	}
-}
-
-func countRows(t *testing.T, db string) int {
-	t.Helper()
-	return len(slugStatuses(t, db))
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -178,15 +145,4 @@ func TestSIGTERMWhileLocked(t *testing.T) {
 	if after := fingerprint(t, dir); after != before {
 		t.Errorf("the install changed:\n%s\n%s", before, after)
 	}
-}
-
-// hasOpen reports whether process pid has the file at path open.
-func hasOpen(pid int, path string) bool {
-	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	for _, fd := range fds {
-		if target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && target == path {
-			return true
-		}
-	}
-	return false
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // TestImmutableDirectory: on a real disk, a directory made immutable with
 // chattr +i refuses every removal in it. Those rows stay, each is named on
 // stderr, the rest still go, exit 1; once the flag is gone, the next run
-// finishes with exit 0 (SPEC §4.6).
+// finishes with exit 0 (invariant 6 in docs/design.md).
 func TestImmutableDirectory(t *testing.T) {
 	dir := install(t)
 	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
@@ -24,7 +24,7 @@ func TestImmutableDirectory(t *testing.T) {
 	t.Cleanup(unlock)
 
 	// The rows that must stay: stale, with a file that is really there.
-	stale := readLines(t, filepath.Join("testdata", "reference", "expected-deleted-ttl24.txt"))
+	stale := readLines(t, filepath.Join(repo, "testdata", "reference", "expected-deleted-ttl24.txt"))
 	files := fileOf(t, db)
 	var stuck []string
 	for _, slug := range stale {

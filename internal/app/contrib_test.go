@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -16,11 +16,11 @@ func TestSystemdUnits(t *testing.T) {
 	if err != nil {
 		t.Skip("systemd-analyze is not installed here")
 	}
-	service, err := os.ReadFile(filepath.Join("contrib", "systemd", "cleanup-stale.service"))
+	service, err := os.ReadFile(filepath.Join(repo, "contrib", "systemd", "cleanup-stale.service"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	timer, err := os.ReadFile(filepath.Join("contrib", "systemd", "cleanup-stale.timer"))
+	timer, err := os.ReadFile(filepath.Join(repo, "contrib", "systemd", "cleanup-stale.timer"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestSystemdUnits(t *testing.T) {
 
 	// The same with the drop-in for PostgreSQL and S3, which opens the
 	// network.
-	dropIn, err := os.ReadFile(filepath.Join("contrib", "systemd", "beyond-one-host.conf"))
+	dropIn, err := os.ReadFile(filepath.Join(repo, "contrib", "systemd", "beyond-one-host.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 
 // TestTwoRunsAtOnce: a timer run and a hand run on one database both exit
 // 0, each stale row is deleted exactly once, and their "Deleted N" add up
-// to the stale total (SPEC §4.9).
+// to the stale total (invariant 9 in docs/design.md).
 func TestTwoRunsAtOnce(t *testing.T) {
 	bin := binary(t)
 	db, media := generated(t, t.TempDir(), storetest.Spec{Rows: 12000, Stale: 8000, Recent: 50, Files: true})

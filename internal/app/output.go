@@ -1,6 +1,7 @@
-package main
+package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,19 +9,20 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// printer writes results on stdout: the web app's command's text byte for byte, or one
-// JSON object per run.
+// printer writes results on stdout: the web app's command's text byte for
+// byte, or one JSON object per run.
 type printer struct {
 	w     io.Writer
 	json  bool
 	color bool
-	rows  int // dry-run rows written so far, for the JSON commas
+	list  *jsonList // a dry run's JSON, once begun
 }
 
 func newPrinter(w io.Writer, asJSON bool) printer {
@@ -41,17 +43,13 @@ func (p *printer) listing() cleanup.Listing {
 	return cleanup.Listing{
 		Start: func(r *cleanup.Report) error {
 			if p.json {
-				head, err := json.Marshal(struct {
+				p.list = newJSONList(p.w, struct {
 					DryRun   bool   `json:"dry_run"`
 					TTLHours int    `json:"ttl_hours"`
 					Cutoff   string `json:"cutoff"`
 					Stale    int64  `json:"stale"`
-				}{true, r.TTLHours, r.Cutoff.Format(timeJSON), r.Stale})
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(p.w, "%s,\"submissions\":[", head[:len(head)-1])
-				return err
+				}{true, r.TTLHours, r.Cutoff.Format(timeJSON), r.Stale}, "submissions")
+				return p.list.begin()
 			}
 			_, err := fmt.Fprintln(p.w, p.bold(fmt.Sprintf(
 				"DRY RUN: would delete %d stale submission(s) older than %d h.", r.Stale, r.TTLHours)))
@@ -59,20 +57,11 @@ func (p *printer) listing() cleanup.Listing {
 		},
 		Row: func(s store.Submission) error {
 			if p.json {
-				b, err := json.Marshal(struct {
+				return p.list.add(struct {
 					Slug   string `json:"slug"`
 					Status string `json:"status"`
 					File   string `json:"file"`
 				}{s.Slug, s.Status, s.File})
-				if err != nil {
-					return err
-				}
-				if p.rows > 0 {
-					b = append([]byte{','}, b...)
-				}
-				p.rows++
-				_, err = p.w.Write(b)
-				return err
 			}
 			_, err := fmt.Fprintf(p.w, " - %s (%s)\n", printable(s.Slug), printable(s.Status))
 			return err
@@ -85,18 +74,13 @@ func (p *printer) endListing(r *cleanup.Report) error {
 	if !p.json {
 		return nil
 	}
-	tail, err := json.Marshal(struct {
+	return p.list.end(struct {
 		Deleted    int64             `json:"deleted"`
 		Failed     int64             `json:"failed"`
 		Failures   []cleanup.Failure `json:"failures"`
 		LockHeldMS float64           `json:"lock_held_ms"`
 		Pending    int64             `json:"pending"`
 	}{r.Deleted, r.Failed, r.Failures, r.LockHeldMS, r.Pending})
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(p.w, "],%s\n", tail[1:])
-	return err
 }
 
 // timeJSON is RFC 3339 with the web app's microseconds.
@@ -106,7 +90,7 @@ const timeJSON = "2006-01-02T15:04:05.999999Z07:00"
 // was deleted, so that a timer's journal stays quiet.
 func (p *printer) report(r *cleanup.Report) error {
 	if p.json {
-		b, err := json.Marshal(r) // cleanup.Report's JSON is SPEC §3's
+		b, err := json.Marshal(r) // cleanup.Report's JSON is the --json output
 		if err != nil {
 			return err
 		}
@@ -158,4 +142,45 @@ func printable(s string) string {
 		}
 	}
 	return s
+}
+
+// progressMin is how many stale rows make a run long enough to show
+// progress for.
+const progressMin = 5000
+
+// progressWriter shows a run's progress on stderr, and only when stderr is
+// a terminal: journald and CI logs get nothing.
+type progressWriter struct {
+	w     io.Writer
+	shown bool
+}
+
+// progress returns the callback for cleanup.Options.Progress, or nil when
+// there is nothing worth showing.
+func (p *progressWriter) progress(ctx context.Context, db store.DB, opt cleanup.Options) func(*cleanup.Report) {
+	if !isTerminal(p.w) {
+		return nil
+	}
+	total, err := db.CountStale(ctx, cleanup.Cutoff(opt.Now, opt.TTLHours))
+	if err != nil || total < progressMin {
+		return nil
+	}
+	var last time.Time
+	return func(r *cleanup.Report) {
+		if time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		p.shown = true
+		fmt.Fprintf(p.w, "\r\x1b[Kdeleting: %d of %d stale rows (%d%%), %d left behind",
+			r.Deleted, total, min(100, 100*r.Stale/total), r.Failed)
+	}
+}
+
+// clear removes the progress line, if any, before the final output.
+func (p *progressWriter) clear() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.shown = false
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -51,7 +51,7 @@ Pending file removals (left by an interrupted run): 0
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
 		t.Fatalf("json: exit %d, %v: %q", r.code, err, r.stdout)
 	}
-	wantStale := len(readLines(t, filepath.Join("testdata", "reference", "expected-deleted-ttl1.txt")))
+	wantStale := len(readLines(t, filepath.Join(repo, "testdata", "reference", "expected-deleted-ttl1.txt")))
 	if got.TTLHours != 1 || got.ByStatus["done"] != 57 || len(got.ByStatus) != 6 ||
 		got.Stale["identifying"]+got.Stale["rejected"] != int64(wantStale) || got.OldestStale == nil {
 		t.Errorf("json: %+v", got)

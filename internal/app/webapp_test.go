@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 // not installed. Under CI, which installs it, a missing Django fails.
 func webApp(t *testing.T) (python, dir string) {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("testdata", "webapp"))
+	dir, err := filepath.Abs(filepath.Join(repo, "testdata", "webapp"))
 	if err != nil {
 		t.Fatal(err)
 	}

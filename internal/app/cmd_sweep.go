@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -63,22 +63,21 @@ func sweepAction(c *cli.Context) error {
 	}
 
 	out := c.App.Writer
-	listed := 0
+	var files *jsonList // a dry run's JSON: {"files":[...],<the report>}
+	if dryRun && cfg.json {
+		files = newJSONList(out, struct{}{}, "files")
+	}
 	opt := cleanup.SweepOptions{
 		Now: cfg.clock(), Grace: grace, UploadDir: uploadDir, DryRun: dryRun,
 		Log: newLogger(c.App.ErrWriter),
 		Orphan: func(p string) error {
-			var err error
 			switch {
 			case !dryRun:
-			case cfg.json && listed == 0:
-				_, err = fmt.Fprintf(out, `{"files":[%s`, jsonString(p))
-			case cfg.json:
-				_, err = fmt.Fprintf(out, `,%s`, jsonString(p))
-			default:
-				_, err = fmt.Fprintf(out, " - %s\n", printable(p))
+				return nil
+			case files != nil:
+				return files.add(p)
 			}
-			listed++
+			_, err := fmt.Fprintf(out, " - %s\n", printable(p))
 			return err
 		},
 	}
@@ -89,7 +88,7 @@ func sweepAction(c *cli.Context) error {
 	if err != nil && c.Context.Err() == nil {
 		return runError{cfg.explain(err)}
 	}
-	if perr := printSweep(c, rep, cfg.json, dryRun && listed > 0); perr != nil {
+	if perr := printSweep(c, rep, cfg.json, files); perr != nil {
 		return runError{perr}
 	}
 	if rep.Failed > 0 {
@@ -98,24 +97,20 @@ func sweepAction(c *cli.Context) error {
 	return nil
 }
 
-// printSweep ends the output. A dry run's JSON object was opened by the
-// first orphan listed, if any.
-func printSweep(c *cli.Context, rep *cleanup.SweepReport, asJSON, open bool) error {
+// printSweep ends the output: a dry run's JSON list of files, if any, or
+// the report.
+func printSweep(c *cli.Context, rep *cleanup.SweepReport, asJSON bool, files *jsonList) error {
 	out := c.App.Writer
 	grace := shortDuration(rep.Grace)
-	if asJSON {
+	switch {
+	case files != nil:
+		return files.end(rep)
+	case asJSON:
 		b, err := json.Marshal(rep)
 		if err != nil {
 			return err
 		}
-		switch {
-		case open:
-			_, err = fmt.Fprintf(out, "],%s\n", b[1:])
-		case rep.DryRun:
-			_, err = fmt.Fprintf(out, "{\"files\":[],%s\n", b[1:])
-		default:
-			_, err = fmt.Fprintf(out, "%s\n", b)
-		}
+		_, err = fmt.Fprintf(out, "%s\n", b)
 		return err
 	}
 	if rep.DryRun {
@@ -139,9 +134,4 @@ func shortDuration(s string) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-func jsonString(s string) string {
-	b, _ := json.Marshal(s) // a string always marshals
-	return string(b)
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -67,10 +67,6 @@ func cleanupAction(c *cli.Context) error {
 	case !(c.Float64("lock-share") > 0 && c.Float64("lock-share") <= 1):
 		return usageError{fmt.Errorf("--lock-share %g: must be more than 0 and at most 1", c.Float64("lock-share"))}
 	}
-	pause := c.Duration("pause")
-	if pause == 0 {
-		pause = time.Nanosecond // "--pause 0": no pause; zero means the default to cleanup.Options
-	}
 	log := newLogger(c.App.ErrWriter)
 	j := &cleanupJob{
 		cfg:    cfg,
@@ -79,7 +75,7 @@ func cleanupAction(c *cli.Context) error {
 			TTLHours:  cfg.ttlHours,
 			BatchSize: c.Int("batch-size"),
 			TxTarget:  c.Duration("tx-target"),
-			Pause:     pause,
+			Pause:     c.Duration("pause"),
 			Workers:   c.Int("workers"),
 			LockShare: c.Float64("lock-share"),
 			Log:       log,

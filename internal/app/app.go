@@ -1,0 +1,128 @@
+// Package app is cleanup-stale's command line: its flags and environment
+// variables, its commands (the cleanup, stats, sweep), their output, and
+// the exit status. The job itself is package cleanup's.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/urfave/cli/v2"
+)
+
+// envPrefix is shared by every environment variable the tool reads, except
+// MEDIA_ROOT, which is the web app's own name for the same setting.
+const envPrefix = "CLEANUP_STALE_"
+
+// newApp builds the command line. Tests run it with their own arguments
+// (app.Run([]string{"cleanup-stale", ...})), exactly as main does.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "cleanup-stale",
+		Usage: "delete stale print submissions and their uploads",
+		Description: "Deletes submissions stuck in 'identifying' (created before the cutoff) or\n" +
+			"'rejected' (closed before the cutoff), rows and files alike, from the web\n" +
+			"app's SQLite database and MEDIA_ROOT. cutoff = now - ttl-hours.",
+		Version:         version(),
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags:           append(globalFlags(true), cleanupFlags()...),
+		Action:          cleanupAction,
+		Commands:        []*cli.Command{statsCommand(), sweepCommand()},
+		OnUsageError:    onUsageError,
+		// Exit codes are decided in one place, run's exitCode, never here.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+// onUsageError reports a bad command line in one line, without the help
+// text that urfave/cli would print.
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return usageError{err}
+}
+
+// version is the module version from the build info: a tag for `go
+// install ...@v1.2.3`, "(devel)" plus the commit for a local build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v = fmt.Sprintf("%s (%s)", v, s.Value[:12])
+		}
+	}
+	return v
+}
+
+// Run runs the command line and returns its exit status. It is main without
+// the process: tests call it with their own arguments and writers.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := newApp(stdout, stderr).RunContext(ctx, args)
+	code := exitCode(err)
+	if err != nil && !errors.Is(err, errLeftBehind) {
+		fmt.Fprintf(stderr, "cleanup-stale: %v\n", oneLine(err))
+	}
+	return code
+}
+
+// errLeftBehind means the run worked but left something behind: exit 1.
+// The details are already on stderr, one line each.
+var errLeftBehind = errors.New("some stale submissions were left behind")
+
+// runError marks an error that happened while doing the job, as opposed to
+// a command line that urfave/cli refused.
+type runError struct{ error }
+
+func (e runError) Unwrap() error { return e.error }
+
+// usageError is a command line or environment that makes no sense.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// exitCode is the one place where an outcome becomes an exit status (the
+// README's Exit status): 0 done, 1 done but something left behind or the
+// lock not obtained, 2 usage or configuration.
+func exitCode(err error) int {
+	var ue usageError
+	var re runError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue),
+		errors.Is(err, store.ErrNoDatabase),
+		errors.Is(err, store.ErrNotDatabase),
+		errors.Is(err, store.ErrSchema),
+		errors.Is(err, store.ErrAccess),
+		errors.Is(err, fs.ErrNoMediaRoot),
+		errors.Is(err, cleanup.ErrJournal):
+		return 2
+	case errors.Is(err, errLeftBehind), store.IsBusy(err), errors.As(err, &re):
+		return 1
+	default:
+		// Everything else comes from urfave/cli itself: a bad flag, a bad
+		// value, an unknown command.
+		return 2
+	}
+}
+
+// oneLine keeps an error to a single line on stderr.
+func oneLine(err error) string {
+	b := []byte(err.Error())
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
