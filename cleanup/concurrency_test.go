@@ -23,7 +23,7 @@ import (
 // waits is measured by .ci/bench, against a real Python writer.
 func TestYieldsToTheWebApp(t *testing.T) {
 	dsn := storetest.NewMemory(t)
-	if err := storetest.Generate(storetest.DB(t, dsn), storetest.Spec{Rows: 20000, Stale: 12000, Files: true, Now: refNow}); err != nil {
+	if err := storetest.Generate(storetest.DB(t, dsn), storetest.Spec{Rows: 6000, Stale: 3600, Files: true, Now: refNow}); err != nil {
 		t.Fatal(err)
 	}
 	media := afero.NewMemMapFs()
@@ -36,7 +36,9 @@ func TestYieldsToTheWebApp(t *testing.T) {
 
 	var inserted []string
 	var writerErr error
-	opt := cleanup.Options{TTLHours: 24, Now: refNow, BatchSize: 300, TxTarget: time.Millisecond,
+	// No cap on the share of lock time: what is tested is the yield at the
+	// end of every transaction, not the pacing.
+	opt := cleanup.Options{TTLHours: 24, Now: refNow, BatchSize: 300, TxTarget: time.Millisecond, LockShare: 1,
 		Progress: func(*cleanup.Report) {
 			if writerErr != nil {
 				return
@@ -49,8 +51,8 @@ func TestYieldsToTheWebApp(t *testing.T) {
 	if err != nil || writerErr != nil {
 		t.Fatalf("cleanup: %v; the writer, after %d inserts: %v", err, len(inserted), writerErr)
 	}
-	if rep.Deleted != 12000 {
-		t.Fatalf("deleted %d, want 12000", rep.Deleted)
+	if rep.Deleted != 3600 {
+		t.Fatalf("deleted %d, want 3600", rep.Deleted)
 	}
 	if len(inserted) < 10 {
 		t.Fatalf("only %d transactions: the test proves nothing", len(inserted))

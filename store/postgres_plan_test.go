@@ -19,6 +19,9 @@ import (
 // code runs, planned on the tool's own session, for the values given,
 // as every statement of that session is (plan_cache_mode).
 func TestPostgresQueryPlans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: planning needs 50k rows; the suite without -short runs it")
+	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	cutoff := now.Add(-24 * time.Hour)
 	const statusIndex, pkey = "submissions_submission_status_86d9af3f", "submissions_submission_pkey"
