@@ -21,6 +21,11 @@ import (
 // declares them with their environment variables; each subcommand declares
 // them again, without, so that users can also write them after the
 // subcommand (`cleanup-stale stats --db x`). config resolves the two.
+//
+// It cannot be simpler in urfave/cli v2: it has no persistent flags (v3
+// has), a subcommand refuses a flag that only the app declares, and a
+// subcommand's copy with the environment variable would count as set by
+// the environment and hide a flag written before the subcommand.
 func globalFlags(withEnv bool) []cli.Flag {
 	// env returns the variable for the app's flag; a subcommand's copy has
 	// none (it would shadow the app's command line) but says which one the
