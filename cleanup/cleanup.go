@@ -6,6 +6,10 @@
 package cleanup
 
 import (
+	"fmt"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"context"
 	"errors"
 	"log/slog"
@@ -118,7 +122,11 @@ func (o Options) withDefaults() Options {
 // behind are not errors; they are Report.Failures.
 func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Options) (*Report, error) {
 	opt = opt.withDefaults()
-	r := &runner{db: db, media: media, journal: j, opt: opt, size: opt.BatchSize,
+	pdb, err := batches(db)
+	if err != nil {
+		return &Report{Failures: []Failure{}}, err
+	}
+	r := &runner{db: pdb, media: media, journal: j, opt: opt, size: opt.BatchSize,
 		rep: &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
 	if err := r.finishJournal(ctx); err != nil {
 		return r.rep, err
@@ -138,13 +146,13 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 		if removing = nil; err != nil {
 			return r.rep, err
 		}
-		b, err := db.NextBatch(ctx, r.rep.Cutoff, after, r.size, maxFilesPerBatch)
+		b, err := pdb.NextBatch(ctx, r.rep.Cutoff, after, r.size, maxFilesPerBatch)
 		if err != nil {
 			return r.rep, err
 		}
 		b.Files = r.keepUnremovable(b.Files)
 		del, seq, err := r.deleteBatch(ctx, b)
-		if errors.Is(err, store.ErrBatchChanged) {
+		if errors.Is(err, protocol.ErrBatchChanged) {
 			continue // the web app changed a row meanwhile: read the batch again
 		}
 		if err != nil {
@@ -154,7 +162,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 		if opt.Progress != nil {
 			opt.Progress(r.rep)
 		}
-		if b.End == store.NoEnd {
+		if b.End == protocol.NoEnd {
 			err, removing = r.finish(removing), nil
 			return r.rep, err
 		}
@@ -164,7 +172,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 }
 
 type runner struct {
-	db      store.DB
+	db      protocol.DB
 	media   afero.Fs
 	journal *Journal
 	opt     Options
@@ -175,8 +183,8 @@ type runner struct {
 
 // deleteBatch journals b's files, then deletes its rows that are still
 // stale. seq is the journal batch, 0 when b has no file.
-func (r *runner) deleteBatch(ctx context.Context, b store.Batch) (del store.Deleted, seq int64, err error) {
-	var others store.Others
+func (r *runner) deleteBatch(ctx context.Context, b protocol.Batch) (del protocol.Deleted, seq int64, err error) {
+	var others protocol.Others
 	if len(b.Files) > 0 {
 		if r.sharing == nil {
 			keys := fs.NewKeys(r.media)
@@ -200,7 +208,7 @@ func (r *runner) deleteBatch(ctx context.Context, b store.Batch) (del store.Dele
 	del, err = r.db.DeleteBatch(ctx, r.rep.Cutoff, b, others)
 	r.rep.addLockHeld(del.LockHeld)
 	if err != nil {
-		if seq != 0 && !errors.Is(err, store.ErrCommitUnknown) {
+		if seq != 0 && !errors.Is(err, protocol.ErrCommitUnknown) {
 			// Nothing was deleted: the batch's files are not pending.
 			if jerr := r.journal.Finish(nil, seq); jerr != nil {
 				r.opt.Log.Warn("cannot mark a batch that deleted nothing done in the journal", "error", jerr)
@@ -240,7 +248,7 @@ func (r *runner) keepUnremovable(rows []store.Submission) []store.Submission {
 // Pause, and after a batch with files, for long enough that the lock is
 // held at most LockShare of the time. A database whose transactions lock
 // only their own rows (PostgreSQL) needs no pause.
-func (r *runner) pause(ctx context.Context, del store.Deleted) {
+func (r *runner) pause(ctx context.Context, del protocol.Deleted) {
 	if !r.db.LocksWholeDatabase() {
 		return
 	}
@@ -269,6 +277,15 @@ func (r *runner) adapt(took time.Duration) {
 		next = int(float64(r.size) * float64(r.opt.TxTarget) / float64(took))
 	}
 	r.size = max(minBatch, min(next, r.size*4, maxBatch))
+}
+
+// batches returns db's side of the batch protocol, which every database
+// that store.Open and store.OpenDSN return has.
+func batches(db store.DB) (protocol.DB, error) {
+	if p, ok := db.(protocol.DB); ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("cleanup: %T was not opened by store.Open or store.OpenDSN", db)
 }
 
 // keysOf returns the fs.Keys keys of files, in order; none when no row

@@ -1,12 +1,13 @@
 package cleanup
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"context"
 	"hash/maphash"
 	"slices"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
-	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 // references is the set of files that the rows name, for the questions
@@ -27,7 +28,7 @@ type references struct {
 }
 
 // loadReferences reads every row's file.
-func loadReferences(ctx context.Context, db store.DB, keys fs.Keys) (*references, error) {
+func loadReferences(ctx context.Context, db protocol.DB, keys fs.Keys) (*references, error) {
 	r := &references{seed: maphash.MakeSeed(), added: map[uint64]bool{}}
 	maxID, err := db.EachFile(ctx, 0, func(_ int64, file string) error {
 		r.hashes = append(r.hashes, r.hash(keys.Key(file)))
@@ -51,7 +52,7 @@ func (r *references) has(key string) bool {
 }
 
 // readNew reads the files of the rows added since the last read.
-func (r *references) readNew(ctx context.Context, db store.DB, keys fs.Keys) error {
+func (r *references) readNew(ctx context.Context, db protocol.DB, keys fs.Keys) error {
 	maxID, err := db.EachFile(ctx, r.maxID, func(_ int64, file string) error {
 		r.added[r.hash(keys.Key(file))] = true
 		return nil
@@ -74,13 +75,13 @@ func (r *references) repeated() map[uint64]bool {
 // sharing is what the cleanup needs from one scan: the rows that may
 // share a file with another row, by key, and where the scan stopped. The
 // write transaction then checks only those rows, plus the rows added
-// since the scan, all by rowid (see store.Others).
+// since the scan, all by rowid (see protocol.Others).
 type sharing struct {
 	suspects map[string][]int64 // key -> every row that names it, for keys named twice or more
 	maxID    int64
 }
 
-func loadSharing(ctx context.Context, db store.DB, keys fs.Keys) (*sharing, error) {
+func loadSharing(ctx context.Context, db protocol.DB, keys fs.Keys) (*sharing, error) {
 	refs, err := loadReferences(ctx, db, keys)
 	if err != nil {
 		return nil, err

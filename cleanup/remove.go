@@ -1,6 +1,8 @@
 package cleanup
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"sync"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
@@ -21,7 +23,7 @@ type removal struct {
 // files of the rows that the transaction checked). Nil when there is
 // nothing to do, and when the files may not be removed yet: the batch
 // then stays in the journal, and the next run finishes it.
-func (r *runner) remove(batch int64, del store.Deleted) *removal {
+func (r *runner) remove(batch int64, del protocol.Deleted) *removal {
 	if batch == 0 {
 		return nil
 	}
@@ -60,7 +62,7 @@ func (r *runner) remove(batch int64, del store.Deleted) *removal {
 // the rows whose files the transaction read (del.OtherFiles) names the
 // same file, however it spells it (see fs.Keys). Their files are still on
 // disk here, so that the keys are compared while they mean something.
-func (r *runner) unshared(del store.Deleted) []store.Submission {
+func (r *runner) unshared(del protocol.Deleted) []store.Submission {
 	if len(del.OtherFiles) == 0 {
 		return del.Rows
 	}

@@ -102,7 +102,7 @@ func TestReplayOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	if _, err := raw.Exec(storetest.Schema(t)); err != nil {
+	if _, err := raw.Exec(storetest.Schema()); err != nil {
 		t.Fatal(err)
 	}
 	storetest.Insert(t, raw, replayRows...)

@@ -1,6 +1,8 @@
 package cleanup
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"context"
 	"errors"
 	"fmt"
@@ -69,8 +71,8 @@ var ErrNoUploadDir = errors.New("upload directory not found")
 // walks the upload directory a chunk of entries at a time, never following
 // a symlink. Files are compared by what they are (fs.Keys), so that an
 // upload directory given through an alias, or a row that names a file
-// through a symlink, spares the file. Before each chunk of removals it reads the rows
-// added since. In a dry run nothing is removed.
+// through a symlink, spares the file. Before each chunk of removals it
+// reads the rows added since. In a dry run nothing is removed.
 func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (*SweepReport, error) {
 	if opt.Batch <= 0 {
 		opt.Batch = DefaultSweepBatch
@@ -86,13 +88,17 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (
 	if fi, err := media.Stat(dir); err != nil || !fi.IsDir() {
 		return rep, fmt.Errorf("%w: %s", ErrNoUploadDir, dir)
 	}
-	keys := fs.NewKeys(media)
-	defer keys.Close()
-	refs, err := loadReferences(ctx, db, keys)
+	pdb, err := batches(db)
 	if err != nil {
 		return rep, err
 	}
-	s := &sweeper{db: db, media: media, opt: opt, rep: rep, refs: refs, keys: keys}
+	keys := fs.NewKeys(media)
+	defer keys.Close()
+	refs, err := loadReferences(ctx, pdb, keys)
+	if err != nil {
+		return rep, err
+	}
+	s := &sweeper{db: pdb, media: media, opt: opt, rep: rep, refs: refs, keys: keys}
 	if err := walkFiles(ctx, media, dir, s.visit); err != nil {
 		return rep, err
 	}
@@ -100,7 +106,7 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (
 }
 
 type sweeper struct {
-	db      store.DB
+	db      protocol.DB
 	media   afero.Fs
 	opt     SweepOptions
 	rep     *SweepReport

@@ -24,16 +24,6 @@ var (
 	ErrAccess = errors.New("no access to the database")
 )
 
-// ErrCommitUnknown means that a write transaction's COMMIT failed in a way
-// that leaves its outcome unknown: the connection to the server was lost
-// while it committed. Its rows may or may not be gone.
-var ErrCommitUnknown = errors.New("outcome of the commit unknown")
-
-// ErrBatchChanged means that a row of a batch changed between the read of
-// the batch and its write transaction, which then rolled back: deleted
-// nothing. Reading the batch again and retrying is safe.
-var ErrBatchChanged = errors.New("a row changed since the batch was read")
-
 // IsBusy reports whether err means that another connection held a lock for
 // longer than the busy timeout.
 func IsBusy(err error) bool {

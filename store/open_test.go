@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -100,7 +102,7 @@ func listDir(t *testing.T, dir string) string {
 func TestReadOnlyCannotWrite(t *testing.T) {
 	dsn := storetest.NewMemory(t)
 	db := storetest.Open(t, dsn, true)
-	if _, err := db.DeleteBatch(ctx, time.Now(), store.Batch{End: store.NoEnd}, store.Others{}); err == nil {
+	if _, err := proto(db).DeleteBatch(ctx, time.Now(), protocol.Batch{End: protocol.NoEnd}, protocol.Others{}); err == nil {
 		t.Fatal("DeleteBatch on a read-only database succeeded")
 	}
 	path := filepath.Join(t.TempDir(), "copy.sqlite3")
@@ -120,3 +122,7 @@ func TestReadOnlyCannotWrite(t *testing.T) {
 		t.Fatalf("read on a read-only database: %v", err)
 	}
 }
+
+// proto is d's side of cleanup's batch protocol, which every database
+// that Open returns has.
+func proto(d store.DB) protocol.DB { return d.(protocol.DB) }

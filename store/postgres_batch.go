@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -52,8 +54,8 @@ WHERE (id > $1 OR id = ANY($2)) AND stl_file <> ''`
 // end is the highest id such that the batch holds at most n rows of each
 // stale status, and at most maxFiles stale rows with a file. It locks
 // nothing; DeleteBatch judges every row again.
-func (d *pgDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (Batch, error) {
-	b := Batch{After: after, End: NoEnd}
+func (d *pgDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (protocol.Batch, error) {
+	b := protocol.Batch{After: after, End: protocol.NoEnd}
 	for _, status := range StaleStatuses {
 		var id int64
 		err := d.db.QueryRowContext(ctx, pgBatchEnd, status, after, n-1).Scan(&id)
@@ -73,9 +75,9 @@ func (d *pgDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, 
 		b.End = files[len(files)-1].ID
 	}
 	b.Files = files
-	b.read = make([]int64, len(files))
+	b.Read = make([]int64, len(files))
 	for i, s := range files {
-		b.read[i] = s.ID
+		b.Read[i] = s.ID
 	}
 	return b, nil
 }
@@ -91,7 +93,7 @@ func (d *pgDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, 
 // the files of others are read, all in the same transaction. After the
 // commit it waits for the transactions that were open at the commit
 // (settle): a row that one of them wrote back keeps its file.
-func (d *pgDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, others Others) (del Deleted, err error) {
+func (d *pgDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol.Batch, others protocol.Others) (del protocol.Deleted, err error) {
 	if d.readOnly {
 		return del, fmt.Errorf("delete: database opened read-only")
 	}
@@ -118,7 +120,7 @@ func (d *pgDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, other
 		return nil
 	})
 	if err != nil {
-		return Deleted{LockHeld: del.LockHeld}, err
+		return protocol.Deleted{LockHeld: del.LockHeld}, err
 	}
 	if len(del.Rows) > 0 {
 		// The rows are gone: a failure here only leaves their files for
@@ -135,8 +137,8 @@ func (d *pgDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, other
 // a row of b.Files that still names the file read: a row whose file was
 // not journaled is ErrBatchChanged, and the caller's transaction rolls
 // back.
-func deleteJournaled(ctx context.Context, tx *sql.Tx, cutoff any, b Batch) ([]Submission, error) {
-	rows, err := scanSubmissions(tx.QueryContext(ctx, pgDeleteFiles, cutoff, b.After, b.End, int8Array(b.keptIDs())))
+func deleteJournaled(ctx context.Context, tx *sql.Tx, cutoff any, b protocol.Batch) ([]Submission, error) {
+	rows, err := scanSubmissions(tx.QueryContext(ctx, pgDeleteFiles, cutoff, b.After, b.End, int8Array(b.KeptIDs())))
 	if err != nil {
 		return nil, fmt.Errorf("delete: %w", err)
 	}
@@ -146,7 +148,7 @@ func deleteJournaled(ctx context.Context, tx *sql.Tx, cutoff any, b Batch) ([]Su
 	}
 	for _, s := range rows {
 		if f, ok := journaled[s.ID]; !ok || f != s.File {
-			return nil, fmt.Errorf("%w: row %s names %q", ErrBatchChanged, s.Slug, s.File)
+			return nil, fmt.Errorf("%w: row %s names %q", protocol.ErrBatchChanged, s.Slug, s.File)
 		}
 	}
 	sortByID(rows)

@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -25,18 +27,18 @@ func drain(t testing.TB, d store.DB, cutoff time.Time, n int) []string {
 	t.Helper()
 	var out []string
 	for after := int64(0); ; {
-		b, err := d.NextBatch(ctx, cutoff, after, n, n)
+		b, err := proto(d).NextBatch(ctx, cutoff, after, n, n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		del, err := d.DeleteBatch(ctx, cutoff, b, store.Others{After: b.End})
+		del, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{After: b.End})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range del.Rows {
 			out = append(out, s.Slug)
 		}
-		if b.End == store.NoEnd {
+		if b.End == protocol.NoEnd {
 			return out
 		}
 		after = b.End
@@ -176,7 +178,7 @@ func sameReads(t *testing.T, a, b store.DB, cutoff time.Time) {
 		fmt.Fprintln(&s, "stats", st.ByStatus, st.Stale, st.Oldest, st.Since.UTC())
 		err = d.EachStale(ctx, cutoff, func(r store.Submission) error { fmt.Fprintln(&s, r); return nil })
 		fmt.Fprintln(&s, "stale", err)
-		maxID, err := d.EachFile(ctx, 0, func(id int64, file string) error { fmt.Fprintln(&s, id, file); return nil })
+		maxID, err := proto(d).EachFile(ctx, 0, func(id int64, file string) error { fmt.Fprintln(&s, id, file); return nil })
 		fmt.Fprintln(&s, "files", maxID, err)
 		return s.String()
 	}
@@ -216,7 +218,7 @@ func TestPostgresBatchChanged(t *testing.T) {
 		d := storetest.OpenPostgres(t, u, false)
 		b := mustBatch(t, d, cutoff)
 		exec(t, raw, `UPDATE `+store.Table+` SET stl_file = 'stl/other.stl' WHERE slug = 's3'`)
-		if _, err := d.DeleteBatch(ctx, cutoff, b, store.Others{}); !errors.Is(err, store.ErrBatchChanged) {
+		if _, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{}); !errors.Is(err, protocol.ErrBatchChanged) {
 			t.Fatalf("DeleteBatch = %v, want ErrBatchChanged", err)
 		}
 		wantLeft(t, raw, "s1 s2 s3 s4")
@@ -227,7 +229,7 @@ func TestPostgresBatchChanged(t *testing.T) {
 		d := storetest.OpenPostgres(t, u, false)
 		b := mustBatch(t, d, cutoff)
 		storetest.InsertPostgres(t, raw, storetest.Row{ID: 15, Slug: "s15", Status: "identifying", File: "stl/s15.stl", Created: cutoff.Add(-time.Hour)})
-		if _, err := d.DeleteBatch(ctx, cutoff, b, store.Others{}); !errors.Is(err, store.ErrBatchChanged) {
+		if _, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{}); !errors.Is(err, protocol.ErrBatchChanged) {
 			t.Fatalf("DeleteBatch = %v, want ErrBatchChanged", err)
 		}
 		wantLeft(t, raw, "s1 s15 s2 s3 s4")
@@ -239,7 +241,7 @@ func TestPostgresBatchChanged(t *testing.T) {
 		b := mustBatch(t, d, cutoff)
 		b.Files = b.Files[1:] // the caller keeps s1
 		exec(t, raw, `UPDATE `+store.Table+` SET status = 'pending' WHERE slug = 's3'`)
-		del, err := d.DeleteBatch(ctx, cutoff, b, store.Others{IDs: []int64{40}})
+		del, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{IDs: []int64{40}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +255,7 @@ func TestPostgresBatchChanged(t *testing.T) {
 		cutoff := stale3(t, raw)
 		d := storetest.OpenPostgres(t, u, false)
 		b := mustBatch(t, d, cutoff)
-		del, err := d.DeleteBatch(ctx, cutoff, b, store.Others{IDs: []int64{10, 40}, After: 40})
+		del, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{IDs: []int64{10, 40}, After: 40})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +291,7 @@ func TestPostgresSkipsLockedRows(t *testing.T) {
 	}
 	start := time.Now()
 	b := mustBatch(t, d, cutoff)
-	del, err := d.DeleteBatch(ctx, cutoff, b, store.Others{})
+	del, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{})
 	if took := time.Since(start); err != nil || took > 2*time.Second {
 		t.Fatalf("DeleteBatch = %v after %v; want no wait", err, took)
 	}
@@ -327,12 +329,12 @@ func TestPostgresWaitsAtMostBusyTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = d.DeleteBatch(ctx, cutoff, b, store.Others{})
+	_, err = proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{})
 	took := time.Since(start)
 	if !store.IsPostgresBusy(err) || took < timeout || took > timeout+5*time.Second {
 		t.Errorf("DeleteBatch = %v after %v; want busy after %v", err, took, timeout)
 	}
-	if _, err := d.NextBatch(ctx, cutoff, 0, 10, 10); !store.IsPostgresBusy(err) {
+	if _, err := proto(d).NextBatch(ctx, cutoff, 0, 10, 10); !store.IsPostgresBusy(err) {
 		t.Errorf("NextBatch = %v; want busy", err)
 	}
 	migration.Rollback()
@@ -357,7 +359,7 @@ func TestPostgresCommitUnknown(t *testing.T) {
 		exec(t, raw, `SELECT pg_terminate_backend($1, 10000)`, pid)
 		return nil
 	})
-	if !errors.Is(err, store.ErrCommitUnknown) || strings.ContainsAny(err.Error(), "\r\n") {
+	if !errors.Is(err, protocol.ErrCommitUnknown) || strings.ContainsAny(err.Error(), "\r\n") {
 		t.Errorf("commit on a broken connection = %v; want ErrCommitUnknown", err)
 	}
 	wantLeft(t, raw, "s1 s2 s3 s4") // the server rolled it back, as it happens
@@ -374,15 +376,15 @@ func TestPostgresCommitUnknown(t *testing.T) {
 		{io.ErrUnexpectedEOF, true},
 		{sql.ErrTxDone, false},
 	} {
-		if got := errors.Is(store.PostgresCommitError(tc.err), store.ErrCommitUnknown); got != tc.unknown {
+		if got := errors.Is(store.PostgresCommitError(tc.err), protocol.ErrCommitUnknown); got != tc.unknown {
 			t.Errorf("commit error %v: unknown = %v, want %v", tc.err, got, tc.unknown)
 		}
 	}
 }
 
-func mustBatch(t testing.TB, d store.DB, cutoff time.Time) store.Batch {
+func mustBatch(t testing.TB, d store.DB, cutoff time.Time) protocol.Batch {
 	t.Helper()
-	b, err := d.NextBatch(ctx, cutoff, 0, 100, 100)
+	b, err := proto(d).NextBatch(ctx, cutoff, 0, 100, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

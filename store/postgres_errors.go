@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"database/sql"
 	"errors"
 	"fmt"
@@ -56,7 +58,7 @@ func commitError(err error) error {
 	if rolledBack {
 		return fmt.Errorf("commit: %w", lineError{err})
 	}
-	return fmt.Errorf("commit: %w: %w", ErrCommitUnknown, lineError{err})
+	return fmt.Errorf("commit: %w: %w", protocol.ErrCommitUnknown, lineError{err})
 }
 
 // lineError is err on one line: pgx spreads the errors of a connection

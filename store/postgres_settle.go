@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"context"
 	"fmt"
 	"time"
@@ -38,7 +40,7 @@ const settlePoll = 2 * time.Millisecond
 // that was open at the commit has ended, then adds to del.OtherFiles the
 // files of the deleted rows that have come back. If they have not all
 // ended in time, del is Unsettled.
-func (d *pgDB) settle(ctx context.Context, del *Deleted, wait time.Duration) error {
+func (d *pgDB) settle(ctx context.Context, del *protocol.Deleted, wait time.Duration) error {
 	open, err := scanStrings(d.db.QueryContext(ctx, pgOpenTransactions))
 	if err != nil {
 		return fmt.Errorf("list open transactions: %w", err)

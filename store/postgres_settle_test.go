@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"testing"
 	"time"
 
@@ -40,12 +42,12 @@ func TestPostgresRowWrittenBack(t *testing.T) {
 			}
 
 			type result struct {
-				del store.Deleted
+				del protocol.Deleted
 				err error
 			}
 			done := make(chan result)
 			go func() {
-				del, err := d.DeleteBatch(ctx, cutoff, mustBatch(t, d, cutoff), store.Others{})
+				del, err := proto(d).DeleteBatch(ctx, cutoff, mustBatch(t, d, cutoff), protocol.Others{})
 				done <- result{del, err}
 			}()
 			// Once the deletion has committed, the web app saves its row.

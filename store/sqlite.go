@@ -50,9 +50,10 @@ func openSQLiteFile(ctx context.Context, path string, opt Options) (DB, error) {
 }
 
 // OpenDSN opens a SQLite database named by a modernc.org/sqlite DSN, for
-// example an in-memory database shared by name ("file:/name?vfs=memdb") in
-// tests. The connection settings of opt are added to dsn. The schema is
-// checked as in Open.
+// example an in-memory database shared by name ("file:/name?vfs=memdb",
+// see storetest.NewMemoryDB) in tests. The connection settings of opt are
+// added to dsn, read-only included (mode=ro, unless dsn sets a mode). The
+// schema is checked as in Open.
 func OpenDSN(ctx context.Context, dsn string, opt Options) (DB, error) {
 	return openSQLite(ctx, dsn, dsn, opt)
 }
@@ -113,6 +114,9 @@ func withSettings(dsn string, opt Options) string {
 		// write lock before it reads, so staleness is decided under the same
 		// lock that deletes the row.
 		q.Set("_txlock", "immediate")
+	}
+	if opt.ReadOnly && !strings.Contains(dsn, "mode=") {
+		q.Set("mode", "ro") // SQLite itself then refuses every write
 	}
 	sep := "?"
 	if strings.Contains(dsn, "?") {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -41,10 +43,10 @@ WHERE (id > ?1 OR id IN (SELECT value FROM json_each(?2))) AND stl_file <> ''`
 // such that the batch holds at most n rows of each stale status, and at
 // most maxFiles stale rows with a file. It runs without the write lock;
 // DeleteBatch judges every row again under it.
-func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (Batch, error) {
-	b := Batch{After: after, End: NoEnd}
+func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (protocol.Batch, error) {
+	b := protocol.Batch{After: after, End: protocol.NoEnd}
 	// First, so that any commit by another connection after it shows.
-	if err := d.db.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&b.version); err != nil {
+	if err := d.db.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&b.Version); err != nil {
 		return b, fmt.Errorf("read data version: %w", err)
 	}
 	for _, status := range StaleStatuses {
@@ -66,9 +68,9 @@ func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64,
 		b.End = files[len(files)-1].ID
 	}
 	b.Files = files
-	b.read = make([]int64, len(files))
+	b.Read = make([]int64, len(files))
 	for i, s := range files {
-		b.read[i] = s.ID
+		b.Read[i] = s.ID
 	}
 	return b, nil
 }
@@ -84,7 +86,7 @@ func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64,
 // with a file are exactly those read, and one plain DELETE over the range
 // deletes the right rows. Otherwise each row with a file comes back and is
 // checked against b.Files.
-func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, others Others) (del Deleted, err error) {
+func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol.Batch, others protocol.Others) (del protocol.Deleted, err error) {
 	if d.readOnly {
 		return del, fmt.Errorf("delete: database opened read-only")
 	}
@@ -95,7 +97,7 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, o
 			return fmt.Errorf("read data version: %w", err)
 		}
 		var err error
-		if version == b.version {
+		if version == b.Version {
 			err = deleteUnchanged(ctx, tx, c, b, &del)
 		} else {
 			err = deleteChanged(ctx, tx, c, b, &del)
@@ -110,7 +112,7 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, o
 		return nil
 	})
 	if err != nil {
-		return Deleted{LockHeld: del.LockHeld}, err
+		return protocol.Deleted{LockHeld: del.LockHeld}, err
 	}
 	return del, nil
 }
@@ -118,9 +120,9 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, o
 // deleteUnchanged is DeleteBatch's fast path: nothing changed since b was
 // read, so the stale rows of the range are the rows without a file, the
 // rows of b.Files, and the rows read but left out of b.Files, which stay.
-func deleteUnchanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, del *Deleted) error {
+func deleteUnchanged(ctx context.Context, tx *sql.Tx, cutoff string, b protocol.Batch, del *protocol.Deleted) error {
 	q, args := sqliteDeleteAll, []any{cutoff, b.After, b.End}
-	if keep := b.keptIDs(); len(keep) > 0 {
+	if keep := b.KeptIDs(); len(keep) > 0 {
 		q, args = sqliteDeleteAllBut, append(args, jsonInts(keep))
 	}
 	res, err := tx.ExecContext(ctx, q, args...)
@@ -132,7 +134,7 @@ func deleteUnchanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, de
 		return err
 	}
 	if n < int64(len(b.Files)) {
-		return fmt.Errorf("%w: %d rows deleted, %d with files expected", ErrBatchChanged, n, len(b.Files))
+		return fmt.Errorf("%w: %d rows deleted, %d with files expected", protocol.ErrBatchChanged, n, len(b.Files))
 	}
 	del.Fileless, del.Rows = n-int64(len(b.Files)), b.Files
 	return nil
@@ -144,7 +146,7 @@ func deleteUnchanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, de
 // confirmed). A row with a file that b.Files does not hold, or holds with
 // another file, was not journaled: ErrBatchChanged, and nothing is deleted.
 // Otherwise the rows are as the fast path needs them.
-func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, del *Deleted) error {
+func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b protocol.Batch, del *protocol.Deleted) error {
 	now, err := scanSubmissions(tx.QueryContext(ctx, sqliteBatchFiles, cutoff, b.After, b.End, -1))
 	if err != nil {
 		return fmt.Errorf("read the batch again: %w", err)
@@ -154,7 +156,7 @@ func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, del 
 		journaled[s.ID] = s.File
 	}
 	kept := map[int64]bool{}
-	for _, id := range b.keptIDs() {
+	for _, id := range b.KeptIDs() {
 		kept[id] = true
 	}
 	still := b
@@ -163,7 +165,7 @@ func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b Batch, del 
 		switch f, ok := journaled[s.ID]; {
 		case kept[s.ID]:
 		case !ok || f != s.File:
-			return fmt.Errorf("%w: row %s names %q", ErrBatchChanged, s.Slug, s.File)
+			return fmt.Errorf("%w: row %s names %q", protocol.ErrBatchChanged, s.Slug, s.File)
 		default:
 			still.Files = append(still.Files, s)
 		}

@@ -16,12 +16,16 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 )
 
 // Table is the web app's submissions table, as Django names it.
 const Table = "submissions_submission"
 
-// DB is an open web app database.
+// DB is an open web app database, as Open and OpenDSN return it. Package
+// cleanup deletes through it; the methods it uses for that are not part
+// of this face.
 type DB interface {
 	// Name says which database this is, for messages and for naming the
 	// pending-removal journal. It never contains a password.
@@ -31,11 +35,6 @@ type DB interface {
 	Local() bool
 	// Close closes the database.
 	Close() error
-	// LocksWholeDatabase reports whether a write transaction holds off
-	// every writer of the web app while it runs (SQLite), rather than
-	// the writers of the rows it locks (PostgreSQL). A run then leaves the
-	// database free between two transactions.
-	LocksWholeDatabase() bool
 
 	// CountStale returns how many rows are stale at cutoff.
 	CountStale(ctx context.Context, cutoff time.Time) (int64, error)
@@ -44,25 +43,6 @@ type DB interface {
 	EachStale(ctx context.Context, cutoff time.Time, fn func(Submission) error) error
 	// Stats counts the rows per status and the stale ones.
 	Stats(ctx context.Context, cutoff time.Time) (*Stats, error)
-	// EachFile calls fn for every row above id after that has a file, in id
-	// order, in short reads, and returns the highest id it saw (or after).
-	EachFile(ctx context.Context, after int64, fn func(id int64, file string) error) (maxID int64, err error)
-
-	// NextBatch reads, without the write lock, the next batch of stale rows
-	// after id after: at most n rows of each stale status, and at most
-	// maxFiles of them with a file.
-	NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (Batch, error)
-	// DeleteBatch deletes the rows of b that are still stale, in one write
-	// transaction that it begins and commits: every row without a file in
-	// b's id range, and each row of b.Files whose file is still the one
-	// read. In the same transaction it reads the files of the rows that
-	// others names, so that the caller can keep a file that a remaining
-	// row still uses. ctx can end the wait for the lock, but not a
-	// transaction once begun: that one runs to its commit.
-	//
-	// On error, nothing of b was deleted, unless the error wraps
-	// ErrCommitUnknown.
-	DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, others Others) (Deleted, error)
 }
 
 // Options says how to open the database.
@@ -107,73 +87,10 @@ func IsPostgres(name string) bool {
 }
 
 // Submission is one row of Table, as much of it as the tool needs.
-type Submission struct {
-	ID     int64
-	Slug   string
-	Status string
-	// File is stl_file: the upload's path relative to MEDIA_ROOT, as the web
-	// app stored it; "" means the row has no file.
-	File string
-}
+type Submission = protocol.Submission
 
-// Batch is one slice of the stale rows: the ids (After, End].
-type Batch struct {
-	After, End int64
-	// Files are the stale rows in the range that have a file, as read
-	// before the write transaction, in id order. DeleteBatch deletes only
-	// these of the rows with a file, and only while their file is the one
-	// read here: the caller has written these files into its journal. The
-	// caller may leave rows out; those stay.
-	Files []Submission
-
-	read    []int64 // the ids of Files as read
-	version int64   // SQLite's data_version when the read began
-}
-
-// keptIDs returns the ids that were read into Files and left out of it
-// since.
-func (b Batch) keptIDs() []int64 {
-	if len(b.read) == len(b.Files) {
-		return nil
-	}
-	in := make(map[int64]bool, len(b.Files))
-	for _, s := range b.Files {
-		in[s.ID] = true
-	}
-	var out []int64
-	for _, id := range b.read {
-		if !in[id] {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// NoEnd is the end of a batch that reaches past the last row.
-const NoEnd = int64(1<<63 - 1)
-
-// Others names the rows whose files DeleteBatch reads after deleting: the
-// rows in IDs, and every row above id After (those a caller's earlier
-// scan of the table could not see).
-type Others struct {
-	IDs   []int64
-	After int64
-}
-
-// Deleted is what DeleteBatch did.
-type Deleted struct {
-	// Fileless counts the rows without a file that it deleted.
-	Fileless int64
-	// Rows are the rows with a file that it deleted, in id order.
-	Rows []Submission
-	// OtherFiles are the files of the rows that Others named and that are
-	// still there after the deletion, as stored.
-	OtherFiles []string
-	// LockHeld is how long the transaction held the write lock.
-	LockHeld time.Duration
-	// Unsettled means that the files of Rows may not be removed yet: a
-	// transaction that began before the commit may still write one of the
-	// rows back (see pgDB.settle). The caller leaves them listed in its
-	// journal, for the next run to check.
-	Unsettled bool
-}
+// The databases that Open returns take part in cleanup's protocol.
+var (
+	_ protocol.DB = (*sqliteDB)(nil)
+	_ protocol.DB = (*pgDB)(nil)
+)

@@ -197,7 +197,7 @@ func generated(t *testing.T, dir string, spec storetest.Spec) (db, media string)
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	if _, err := raw.Exec(storetest.Schema(t)); err != nil {
+	if _, err := raw.Exec(storetest.Schema()); err != nil {
 		t.Fatal(err)
 	}
 	if err := storetest.Generate(raw, spec); err != nil {

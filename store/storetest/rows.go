@@ -35,33 +35,10 @@ type Row struct {
 	Closed  time.Time
 }
 
-// Insert adds rows to db.
+// Insert adds rows to db (see InsertRows).
 func Insert(t testing.TB, db *sql.DB, rows ...Row) {
 	t.Helper()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	stmt, err := tx.Prepare(`INSERT INTO ` + store.Table + `
-(id, slug, status, email, stl_file, created_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stmt.Close()
-	for _, r := range rows {
-		var id, closed any
-		if r.ID != 0 {
-			id = r.ID
-		}
-		if !r.Closed.IsZero() {
-			closed = store.FormatTime(r.Closed)
-		}
-		if _, err := stmt.Exec(id, r.Slug, r.Status, r.Slug+"@example.org", r.File, store.FormatTime(r.Created), closed); err != nil {
-			t.Fatalf("insert %s: %v", r.Slug, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	if err := InsertRows(db, rows...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -69,20 +46,8 @@ func Insert(t testing.TB, db *sql.DB, rows ...Row) {
 // Slugs returns every slug in db, in id order.
 func Slugs(t testing.TB, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT slug FROM ` + store.Table + ` ORDER BY id`)
+	out, err := slugs(db)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return out

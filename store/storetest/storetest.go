@@ -1,15 +1,22 @@
 // Package storetest builds web app databases for tests: in memory, in the
 // web app's exact schema and timestamp format.
+//
+// For a test suite outside this repository, NewMemoryDB and Memory are the
+// way in: an in-memory database with chosen rows, to open with
+// store.OpenDSN and clean up with package cleanup. The helpers that take a
+// testing.TB wrap them for this repository's own tests, as do those that
+// read its testdata (Testdata, LoadMemory) or use its PostgreSQL test
+// server (PostgresEnv); those may change freely.
 package storetest
 
 import (
 	"context"
 	"database/sql"
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,16 +44,16 @@ func Testdata(t testing.TB, elem ...string) string {
 	}
 }
 
-// Schema returns the web app's schema, as its migrations create it
-// (testdata/reference/schema.sql), ready to execute.
-func Schema(t testing.TB) string {
-	t.Helper()
-	s, err := ReadSchema(Testdata(t, "reference", "schema.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// schemaDump is the web app's schema as its migrations create it on
+// SQLite (sqlite3's .schema of the reference database), embedded so that
+// the helpers work from any module.
+//
+//go:embed schema.sql
+var schemaDump string
+
+// Schema returns the web app's SQLite schema, ready to execute on an empty
+// database.
+func Schema() string { return executable(schemaDump) }
 
 // ReadSchema reads a schema dump (sqlite3's .schema) and makes it
 // executable on an empty database.
@@ -55,30 +62,32 @@ func ReadSchema(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return executable(string(b)), nil
+}
+
+// executable drops from a dump the line that names SQLite's own
+// sqlite_sequence, which AUTOINCREMENT creates and nobody may create by
+// hand.
+func executable(dump string) string {
 	var keep []string
-	for _, line := range strings.Split(string(b), "\n") {
-		// The dump names SQLite's own sqlite_sequence, which AUTOINCREMENT
-		// creates and nobody may create by hand.
+	for _, line := range strings.Split(dump, "\n") {
 		if !strings.Contains(line, "sqlite_sequence") {
 			keep = append(keep, line)
 		}
 	}
-	return strings.Join(keep, "\n"), nil
+	return strings.Join(keep, "\n")
 }
 
-var memCount atomic.Int64
-
 // NewMemory creates an empty in-memory database with the web app's schema
-// and returns its DSN. Every connection to the DSN in this process sees the
-// same database (SQLite's memdb VFS, with real locking between
-// connections); it lives until the test ends.
+// (see NewMemoryDB) and returns its DSN; it lives until the test ends.
 func NewMemory(t testing.TB) string {
 	t.Helper()
-	dsn, db := newMemory(t)
-	if _, err := db.Exec(Schema(t)); err != nil {
+	m, err := NewMemoryDB()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return dsn
+	keep(t, m)
+	return m.DSN
 }
 
 // LoadMemory copies the database file at path into a new in-memory
@@ -115,29 +124,24 @@ func LoadMemory(t testing.TB, path string) string {
 }
 
 func newMemory(t testing.TB) (string, *sql.DB) {
-	dsn := fmt.Sprintf("file:/storetest-%d-%d?vfs=memdb", os.Getpid(), memCount.Add(1))
-	db, err := sql.Open("sqlite", dsn)
+	m, err := openMemory()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// This connection keeps the memory database alive while store.DBs
-	// come and go.
-	db.SetMaxOpenConns(1)
-	db.SetConnMaxLifetime(0)
-	if err := db.Ping(); err != nil {
-		t.Fatal(err)
-	}
-	keepers.Store(dsn, db)
-	t.Cleanup(func() { keepers.Delete(dsn); db.Close() })
-	return dsn, db
+	keep(t, m)
+	return m.DSN, m.SQL
+}
+
+// keep makes m's connection the one DB returns for its DSN, until the test
+// ends.
+func keep(t testing.TB, m *Memory) {
+	keepers.Store(m.DSN, m.SQL)
+	t.Cleanup(func() { keepers.Delete(m.DSN); m.Close() })
 }
 
 // Open opens dsn as the tool does, and closes it when the test ends.
 func Open(t testing.TB, dsn string, readOnly bool) store.DB {
 	t.Helper()
-	if readOnly {
-		dsn += "&mode=ro"
-	}
 	db, err := store.OpenDSN(context.Background(), dsn, store.Options{ReadOnly: readOnly, BusyTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
