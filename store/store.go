@@ -9,7 +9,9 @@
 // tables, indexes or triggers in the web app's database.
 //
 // Both databases sit behind one face, DB: nothing outside this package
-// knows which one it has.
+// knows which one it has. Open takes a path or a postgres:// URL, OpenDSN a
+// modernc.org/sqlite DSN (an in-memory database from storetest.NewMemoryDB,
+// say); package cleanup then deletes through the DB.
 package store
 
 import (
@@ -86,7 +88,9 @@ func IsPostgres(name string) bool {
 	return strings.HasPrefix(name, "postgres://") || strings.HasPrefix(name, "postgresql://")
 }
 
-// Submission is one row of Table, as much of it as the tool needs.
+// Submission is one row of Table, as much of it as the tool needs: ID,
+// Slug, Status, and File (stl_file, the upload's path relative to
+// MEDIA_ROOT; "" for none).
 type Submission = protocol.Submission
 
 // The databases that Open returns take part in cleanup's protocol.
