@@ -6,18 +6,16 @@
 package cleanup
 
 import (
-	"fmt"
-
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 

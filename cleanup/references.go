@@ -1,13 +1,12 @@
 package cleanup
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"context"
 	"hash/maphash"
 	"slices"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 )
 
 // references is the set of files that the rows name, for the questions

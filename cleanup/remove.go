@@ -1,11 +1,10 @@
 package cleanup
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"sync"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 

@@ -1,8 +1,6 @@
 package cleanup
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 

@@ -1,8 +1,6 @@
 package store_test
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"context"
 	"database/sql"
 	"errors"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )

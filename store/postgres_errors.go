@@ -1,8 +1,6 @@
 package store
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"database/sql"
 	"errors"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 )
 
 // PostgreSQL's error codes (SQLSTATE) that this package tells apart.

@@ -1,11 +1,11 @@
 package store
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 )
 
 // A transaction of the web app that read a row before the tool's commit

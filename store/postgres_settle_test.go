@@ -1,11 +1,10 @@
 package store_test
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"testing"
 	"time"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )

@@ -1,8 +1,6 @@
 package store_test
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"database/sql"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )

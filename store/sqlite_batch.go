@@ -1,12 +1,12 @@
 package store
 
 import (
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-
 	"context"
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 )
 
 // The SQLite statements of a batch. ?1 is always the cutoff, in the web
