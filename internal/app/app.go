@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
@@ -67,12 +68,34 @@ func version() string {
 // Run runs the command line and returns its exit status. It is main without
 // the process: tests call it with their own arguments and writers.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).RunContext(ctx, args)
+	err := newApp(readerGone{stdout}, stderr).RunContext(ctx, args)
+	if errors.Is(err, errReaderGone) {
+		// `cleanup-stale --dry-run | head`: the reader has what it wanted.
+		// A real run has done its work by the time it prints.
+		return 0
+	}
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, errLeftBehind) {
 		fmt.Fprintf(stderr, "cleanup-stale: %v\n", oneLine(err))
 	}
 	return code
+}
+
+// errReaderGone means that whoever read stdout has closed it. With SIGPIPE
+// ignored (see main), a write then fails with EPIPE instead of ending the
+// process.
+var errReaderGone = errors.New("stdout closed by its reader")
+
+// readerGone tells a closed stdout from any other broken pipe (a database
+// connection's, say), which is a real failure.
+type readerGone struct{ io.Writer }
+
+func (w readerGone) Write(p []byte) (int, error) {
+	n, err := w.Writer.Write(p)
+	if errors.Is(err, syscall.EPIPE) {
+		err = errReaderGone
+	}
+	return n, err
 }
 
 // errLeftBehind means the run worked but left something behind: exit 1.

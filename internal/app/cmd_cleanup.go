@@ -142,6 +142,9 @@ func (j *cleanupJob) once(ctx context.Context) error {
 	} else {
 		rep, err = j.run(ctx, db, media, opt)
 	}
+	if errors.Is(err, errReaderGone) && !j.dryRun {
+		err = nil // the work is done; only its report found no reader
+	}
 	if errors.Is(err, cleanup.ErrJournalBusy) {
 		j.log.Info("leaving the work to the run that is active", "error", err)
 		return nil

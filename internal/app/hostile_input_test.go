@@ -102,6 +102,46 @@ func TestBrokenStderr(t *testing.T) {
 	}
 }
 
+// TestClosedStdout: a dry run whose reader has gone (`| head`) stops
+// quietly with exit 0; a real run still does its work, and its exit status
+// still tells that it left a row behind.
+func TestClosedStdout(t *testing.T) {
+	bin := binary(t)
+	dir := install(t)
+	db := filepath.Join(dir, "db.sqlite3")
+	raw := openSQL(t, db)
+	storetest.Insert(t, raw, storetest.Row{Slug: "unsafe", Status: "identifying",
+		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), File: "../outside.stl"})
+	raw.Close()
+	run := func(extra ...string) (int, string) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		defer w.Close()
+		var errOut strings.Builder
+		cmd := exec.Command(bin, append([]string{"--db", db, "--media-root", filepath.Join(dir, "media"), "--now", refNow}, extra...)...)
+		cmd.Stdout, cmd.Stderr = w, &errOut
+		err = cmd.Run()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), errOut.String()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, errOut.String()
+	}
+	if code, stderr := run("--dry-run"); code != 0 || stderr != "" {
+		t.Errorf("dry run with stdout closed: exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	if code, stderr := run(); code != 1 || !strings.Contains(stderr, "slug=unsafe") || strings.Contains(stderr, "stdout") {
+		t.Errorf("real run with stdout closed: exit %d, stderr %q; want 1 for the unsafe row", code, stderr)
+	}
+	if n := countStale(t, db); n != 1 {
+		t.Errorf("%d stale rows left after the real run, want the unsafe one", n)
+	}
+}
+
 // TestOddNamesAreQuoted: a dry run's listing shows a file name with a
 // newline or an escape sequence quoted, so that it can neither forge a
 // line nor drive the terminal; a plain name, umlauts included, is shown as

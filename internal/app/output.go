@@ -120,6 +120,9 @@ func newLogger(w io.Writer) *slog.Logger {
 
 // isTerminal reports whether w is a character device, such as a terminal.
 func isTerminal(w io.Writer) bool {
+	if rg, ok := w.(readerGone); ok {
+		w = rg.Writer
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
