@@ -36,7 +36,28 @@ func (k *rootKeys) Key(name string) string {
 		return nil
 	})
 	if err != nil {
-		return "t:" + clean // no such directory inside the root: no file to share
+		// os.Root refuses the directory (an absolute symlink that points
+		// back inside, say), yet the web app follows it: ask the kernel,
+		// which only reads. Unresolvable: the clean path.
+		return k.kernelKey(clean)
+	}
+	return key
+}
+
+// kernelKey keys clean as the kernel resolves it from the root, following
+// every symlink: a key is only ever read.
+func (k *rootKeys) kernelKey(clean string) string {
+	var key string
+	err := k.dirs.in("./x", func(root *dir, _ string) error {
+		var st unix.Stat_t
+		if err := unix.Fstatat(root.fd, clean, &st, 0); err != nil {
+			return err
+		}
+		key = fmt.Sprintf("f:%x:%x", uint64(st.Dev), uint64(st.Ino))
+		return nil
+	})
+	if err != nil {
+		return "t:" + clean
 	}
 	return key
 }

@@ -191,3 +191,16 @@ func TestKeysSeeThroughAliases(t *testing.T) {
 		k.Close()
 	}
 }
+
+// TestKeysFollowAbsoluteLinks: a directory symlink with an absolute target
+// back inside MEDIA_ROOT, which os.Root refuses but the web app follows,
+// still gives its files their real key.
+func TestKeysFollowAbsoluteLinks(t *testing.T) {
+	media := t.TempDir()
+	tree(t, media, []string{"stl/2026/x.stl"}, map[string]string{"cur": filepath.Join(media, "stl/2026")})
+	k := fs.NewKeys(newRootFs(t, media))
+	defer k.Close()
+	if a, b := k.Key("cur/x.stl"), k.Key("stl/2026/x.stl"); a != b {
+		t.Errorf("Key(cur/x.stl) = %q, Key(stl/2026/x.stl) = %q; want equal", a, b)
+	}
+}
