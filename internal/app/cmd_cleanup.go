@@ -99,8 +99,8 @@ const minEvery = time.Second
 // without a word about the run it cut short.
 func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
 	err := j.once(ctx)
-	if exitCode(err) == 2 && ctx.Err() == nil {
-		return err
+	if exitCode(err) == 2 && ctx.Err() == nil || errors.Is(err, errReaderGone) {
+		return err // errReaderGone: nobody reads the listings any more
 	}
 	j.logRunError(ctx, err)
 	tick := time.NewTicker(every)
@@ -109,7 +109,11 @@ func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
-			j.logRunError(ctx, j.once(ctx))
+			if err := j.once(ctx); errors.Is(err, errReaderGone) {
+				return err
+			} else {
+				j.logRunError(ctx, err)
+			}
 		}
 	}
 	return nil

@@ -88,7 +88,7 @@ func sweepAction(c *cli.Context) error {
 	if err != nil && c.Context.Err() == nil {
 		return runError{cfg.explain(err)}
 	}
-	if perr := printSweep(c, rep, cfg.json, files); perr != nil {
+	if perr := printSweep(c, rep, cfg.json, files); perr != nil && !(errors.Is(perr, errReaderGone) && !dryRun) {
 		return runError{perr}
 	}
 	if rep.Failed > 0 {
