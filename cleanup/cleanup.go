@@ -200,7 +200,9 @@ func (r *runner) deleteBatch(ctx context.Context, b protocol.Batch) (del protoco
 		}
 		others.After = r.sharing.maxID
 		if len(r.sharing.suspects) > 0 {
-			others.IDs = r.sharing.suspectsFor(r.keysOf(files))
+			keys := fs.NewKeys(r.media)
+			others.IDs = r.sharing.suspectsFor(keys, files)
+			keys.Close()
 		}
 	}
 	del, err = r.db.DeleteBatch(ctx, r.rep.Cutoff, b, others)
@@ -284,19 +286,4 @@ func batches(db store.DB) (protocol.DB, error) {
 		return p, nil
 	}
 	return nil, fmt.Errorf("cleanup: %T was not opened by store.Open or store.OpenDSN", db)
-}
-
-// keysOf returns the fs.Keys keys of files, in order; none when no row
-// may share a file anyway.
-func (r *runner) keysOf(files []string) []string {
-	if len(files) == 0 || r.sharing == nil {
-		return nil
-	}
-	keys := fs.NewKeys(r.media)
-	defer keys.Close()
-	out := make([]string, len(files))
-	for i, f := range files {
-		out[i] = keys.Key(f)
-	}
-	return out
 }

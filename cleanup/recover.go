@@ -35,7 +35,7 @@ func (r *runner) finishJournal(ctx context.Context) error {
 		if i == 0 || e.Batch != left[i-1].Batch {
 			batches = append(batches, e.Batch)
 		}
-		if refs.has(keys.Key(e.Path)) {
+		if refs.has(keys, e.Path) {
 			continue
 		}
 		if mt, err := fs.ModTime(r.media, e.Path); err == nil && mt.After(e.At) {

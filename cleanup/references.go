@@ -3,6 +3,7 @@ package cleanup
 import (
 	"context"
 	"hash/maphash"
+	"path"
 	"slices"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
@@ -30,7 +31,9 @@ type references struct {
 func loadReferences(ctx context.Context, db protocol.DB, keys fs.Keys) (*references, error) {
 	r := &references{seed: maphash.MakeSeed(), added: map[uint64]bool{}}
 	maxID, err := db.EachFile(ctx, 0, func(_ int64, file string) error {
-		r.hashes = append(r.hashes, r.hash(keys.Key(file)))
+		for _, k := range namesOf(keys, file) {
+			r.hashes = append(r.hashes, r.hash(k))
+		}
 		return nil
 	})
 	if err != nil {
@@ -43,17 +46,36 @@ func loadReferences(ctx context.Context, db protocol.DB, keys fs.Keys) (*referen
 
 func (r *references) hash(key string) uint64 { return maphash.String(r.seed, key) }
 
-// has reports whether a row read so far names the file with key.
-func (r *references) has(key string) bool {
-	h := r.hash(key)
-	_, found := slices.BinarySearch(r.hashes, h)
-	return found || r.added[h]
+// has reports whether a row read so far names the file at name, by what
+// it is now or by its spelling.
+func (r *references) has(keys fs.Keys, name string) bool {
+	for _, k := range namesOf(keys, name) {
+		h := r.hash(k)
+		if _, found := slices.BinarySearch(r.hashes, h); found || r.added[h] {
+			return true
+		}
+	}
+	return false
+}
+
+// namesOf returns the keys a file is known by: what it is (fs.Keys) and,
+// where that differs, its clean spelling. A key is taken when the file is
+// read; one replaced since (a restore by rename) has a new key, but the
+// same spelling, and must still count as used.
+func namesOf(keys fs.Keys, file string) []string {
+	k, t := keys.Key(file), "t:"+path.Clean(file)
+	if k == t {
+		return []string{k}
+	}
+	return []string{k, t}
 }
 
 // readNew reads the files of the rows added since the last read.
 func (r *references) readNew(ctx context.Context, db protocol.DB, keys fs.Keys) error {
 	maxID, err := db.EachFile(ctx, r.maxID, func(_ int64, file string) error {
-		r.added[r.hash(keys.Key(file))] = true
+		for _, k := range namesOf(keys, file) {
+			r.added[r.hash(k)] = true
+		}
 		return nil
 	})
 	r.maxID = max(r.maxID, maxID)
@@ -94,19 +116,24 @@ func loadSharing(ctx context.Context, db protocol.DB, keys fs.Keys) (*sharing, e
 	// Second pass, only when something may be shared (rare: the web app
 	// gives every upload its own name): the rows behind the repeated keys.
 	_, err = db.EachFile(ctx, 0, func(id int64, file string) error {
-		if key := keys.Key(file); id <= s.maxID && twice[refs.hash(key)] {
-			s.suspects[key] = append(s.suspects[key], id)
+		for _, key := range namesOf(keys, file) {
+			if id <= s.maxID && twice[refs.hash(key)] {
+				s.suspects[key] = append(s.suspects[key], id)
+			}
 		}
 		return nil
 	})
 	return s, err
 }
 
-// suspectsFor returns the rows that may share one of the files with keys.
-func (s *sharing) suspectsFor(keys []string) []int64 {
+// suspectsFor returns the rows that may share one of files, by what each
+// is now or by its spelling.
+func (s *sharing) suspectsFor(keys fs.Keys, files []string) []int64 {
 	var ids []int64
-	for _, k := range keys {
-		ids = append(ids, s.suspects[k]...)
+	for _, f := range files {
+		for _, k := range namesOf(keys, f) {
+			ids = append(ids, s.suspects[k]...)
+		}
 	}
 	return ids
 }

@@ -61,23 +61,27 @@ func (r *runner) remove(batch int64, del protocol.Deleted) *removal {
 // the rows whose files the transaction read (del.OtherFiles) names the
 // same file, however it spells it (see fs.Keys). Their files are still on
 // disk here, so that the keys are compared while they mean something.
-func (r *runner) unshared(del protocol.Deleted) []store.Submission {
+func (r *runner) unshared(del protocol.Deleted) []protocol.Submission {
 	if len(del.OtherFiles) == 0 {
 		return del.Rows
 	}
+	keys := fs.NewKeys(r.media)
+	defer keys.Close()
 	used := map[string]bool{}
-	for _, k := range r.keysOf(del.OtherFiles) {
-		used[k] = true
-	}
-	var rows []store.Submission
-	files := make([]string, len(del.Rows))
-	for i, s := range del.Rows {
-		files[i] = s.File
-	}
-	for i, k := range r.keysOf(files) {
-		if !used[k] { // a file another row still uses stays
-			rows = append(rows, del.Rows[i])
+	for _, f := range del.OtherFiles {
+		for _, k := range namesOf(keys, f) {
+			used[k] = true
 		}
+	}
+	var rows []protocol.Submission
+next:
+	for _, s := range del.Rows {
+		for _, k := range namesOf(keys, s.File) {
+			if used[k] { // a file another row still uses stays
+				continue next
+			}
+		}
+		rows = append(rows, s)
 	}
 	return rows
 }

@@ -116,7 +116,7 @@ type sweeper struct {
 
 func (s *sweeper) visit(ctx context.Context, p string, fi iofs.FileInfo) error {
 	s.rep.Scanned++
-	if s.opt.Now.Sub(fi.ModTime()) < s.opt.Grace || s.refs.has(s.keys.Key(p)) {
+	if s.opt.Now.Sub(fi.ModTime()) < s.opt.Grace || s.refs.has(s.keys, p) {
 		return nil
 	}
 	s.rep.Orphans++
@@ -149,7 +149,7 @@ func (s *sweeper) flush(ctx context.Context) error {
 	}
 	var orphans []string
 	for _, p := range s.pending {
-		if !s.refs.has(s.keys.Key(p)) {
+		if !s.refs.has(s.keys, p) {
 			orphans = append(orphans, p)
 		}
 	}
