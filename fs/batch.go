@@ -30,6 +30,21 @@ func RemoveMany(fsys afero.Fs, names []string) []error {
 		}
 		return errs
 	}
+	return onClean(names, errs, func(clean []string) []error {
+		errs := br.RemoveKeys(clean)
+		for j, err := range errs {
+			if errors.Is(err, iofs.ErrNotExist) {
+				errs[j] = nil
+			}
+		}
+		return errs
+	})
+}
+
+// onClean calls fn once with the names that CleanPath accepts, cleaned,
+// and puts its errors, and CleanPath's for the others, in errs, by the
+// names' positions. An unsafe name never reaches fn.
+func onClean(names []string, errs []error, fn func(clean []string) []error) []error {
 	var at []int
 	var clean []string
 	for i, name := range names {
@@ -44,10 +59,8 @@ func RemoveMany(fsys afero.Fs, names []string) []error {
 	if len(clean) == 0 {
 		return errs
 	}
-	for j, err := range br.RemoveKeys(clean) {
-		if err != nil && !errors.Is(err, iofs.ErrNotExist) {
-			errs[at[j]] = err
-		}
+	for j, err := range fn(clean) {
+		errs[at[j]] = err
 	}
 	return errs
 }

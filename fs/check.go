@@ -40,21 +40,7 @@ func CheckMany(fsys afero.Fs, names []string) []error {
 		}
 		return errs
 	}
-	var at []int
-	var clean []string
-	for i, name := range names {
-		c, err := CleanPath(name)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		at = append(at, i)
-		clean = append(clean, c)
-	}
-	for j, err := range mc.CheckRemoveMany(clean) {
-		errs[at[j]] = err
-	}
-	return errs
+	return onClean(names, errs, mc.CheckRemoveMany)
 }
 
 // manyChecker is a removeChecker that checks many names in one call.
