@@ -19,8 +19,13 @@ import (
 // row it inserts survives.
 //
 // It checks the mechanism at the moments the run itself reports, so it
-// does not depend on how fast the machine is. How long a waiting writer
-// waits is measured by .ci/bench, against a real Python writer.
+// does not depend on how fast the machine is. How many transactions there
+// are does depend on it (batches adapt to their measured time), but not
+// below a floor: from minBatch rows of each status, a batch grows at most
+// fourfold at a time, so 1800 stale rows of a status take at least four
+// transactions (50, 200, 800, 3200 rows) on any machine. How long a
+// waiting writer waits is measured by .ci/bench, against a real Python
+// writer.
 func TestYieldsToTheWebApp(t *testing.T) {
 	dsn := storetest.NewMemory(t)
 	if err := storetest.Generate(storetest.DB(t, dsn), storetest.Spec{Rows: 6000, Stale: 3600, Files: true, Now: refNow}); err != nil {
@@ -38,7 +43,7 @@ func TestYieldsToTheWebApp(t *testing.T) {
 	var writerErr error
 	// No cap on the share of lock time: what is tested is the yield at the
 	// end of every transaction, not the pacing.
-	opt := cleanup.Options{TTLHours: 24, Now: refNow, BatchSize: 300, TxTarget: time.Millisecond, LockShare: 1,
+	opt := cleanup.Options{TTLHours: 24, Now: refNow, BatchSize: 50, TxTarget: time.Millisecond, LockShare: 1,
 		Progress: func(*cleanup.Report) {
 			if writerErr != nil {
 				return
@@ -54,7 +59,7 @@ func TestYieldsToTheWebApp(t *testing.T) {
 	if rep.Deleted != 3600 {
 		t.Fatalf("deleted %d, want 3600", rep.Deleted)
 	}
-	if len(inserted) < 10 {
+	if len(inserted) < 4 {
 		t.Fatalf("only %d transactions: the test proves nothing", len(inserted))
 	}
 	left := map[string]bool{}
