@@ -100,12 +100,13 @@ func (o Options) withDefaults() Options {
 // what an interrupted run left in the journal, then works through the
 // stale rows in batches by id, each batch in this order:
 //
-//  1. read the batch's stale rows, without the write lock;
+//  1. read the batch's stale rows (see protocol.DB's DeleteBatch for
+//     where, with which locks);
 //  2. keep every row whose file could not be removed now (fs.Check);
 //  3. write the other rows' files into the journal, and fsync;
 //  4. delete the rows that are still stale, in one short write
-//     transaction (DeleteBatch), which also reads which of their files
-//     another row still uses;
+//     transaction, which also reads which of their files another row
+//     still uses;
 //  5. after the commit, outside the lock, remove the deleted rows' files
 //     that no other row uses, while the run pauses for the web app; then
 //     mark the batch done in the journal.
@@ -129,6 +130,9 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 	if err := r.finishJournal(ctx); err != nil {
 		return r.rep, err
 	}
+	if err := r.readSharing(ctx); err != nil {
+		return r.rep, err
+	}
 	var removing *removal                 // the previous batch's files, going
 	defer func() { r.finish(removing) }() // an early return still removes committed files
 	for after := int64(0); ; {
@@ -138,33 +142,30 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 		// The previous batch's files are gone before this batch's
 		// transaction begins: removals compete with the transaction for
 		// the CPU and the disk, and would make it hold the lock longer.
-		// And the batch is read just before its transaction, so that the
-		// transaction is likelier to find it unchanged (see DeleteBatch).
 		err := r.finish(removing)
 		if removing = nil; err != nil {
 			return r.rep, err
 		}
-		b, err := pdb.NextBatch(ctx, r.rep.Cutoff, after, r.size, maxFilesPerBatch)
+		del, err := r.db.DeleteBatch(ctx, protocol.Request{Cutoff: r.rep.Cutoff, After: after,
+			Size: r.size, MaxFiles: maxFilesPerBatch, Prepare: r.prepare})
+		r.rep.addLockHeld(del.LockHeld)
 		if err != nil {
+			r.abandon(err)
+			if errors.Is(err, protocol.ErrBatchChanged) {
+				continue // the web app changed a row meanwhile: read the batch again
+			}
 			return r.rep, err
 		}
-		b.Files = r.keepUnremovable(b.Files)
-		del, seq, err := r.deleteBatch(ctx, b)
-		if errors.Is(err, protocol.ErrBatchChanged) {
-			continue // the web app changed a row meanwhile: read the batch again
-		}
-		if err != nil {
-			return r.rep, err
-		}
-		removing = r.remove(seq, del)
+		r.committed(del)
+		removing = r.remove(r.batch.seq, del)
 		if opt.Progress != nil {
 			opt.Progress(r.rep)
 		}
-		if b.End == protocol.NoEnd {
+		if del.End == protocol.NoEnd {
 			err, removing = r.finish(removing), nil
 			return r.rep, err
 		}
-		after = b.End
+		after = del.End
 		r.pause(ctx, del)
 	}
 }
@@ -176,50 +177,97 @@ type runner struct {
 	opt     Options
 	rep     *Report
 	size    int      // rows of each status per batch; adapts to TxTarget
-	sharing *sharing // nil until a batch first meets a file
+	sharing *sharing // the rows that may share a file; nil when no stale row had one
+	batch   attempt  // the batch being deleted
 }
 
-// deleteBatch journals b's files, then deletes its rows that are still
-// stale. seq is the journal batch, 0 when b has no file.
-func (r *runner) deleteBatch(ctx context.Context, b protocol.Batch) (del protocol.Deleted, seq int64, err error) {
-	var others protocol.Others
-	if len(b.Files) > 0 {
-		if r.sharing == nil {
-			keys := fs.NewKeys(r.media)
-			r.sharing, err = loadSharing(ctx, r.db, keys)
-			if keys.Close(); err != nil {
-				return del, 0, err
-			}
-		}
-		files := make([]string, len(b.Files))
-		for i, s := range b.Files {
-			files[i] = s.File
-		}
-		if seq, err = r.journal.Add(files); err != nil {
-			return del, 0, err
-		}
-		others.After = r.sharing.maxID
-		if len(r.sharing.suspects) > 0 {
-			keys := fs.NewKeys(r.media)
-			others.IDs = r.sharing.suspectsFor(keys, files)
-			keys.Close()
-		}
+// attempt is what the run knows of the batch it is deleting, from its
+// Prepare on.
+type attempt struct {
+	seq  int64     // its journal batch; 0 when it has no file to remove
+	kept []Failure // its rows kept because their file cannot be removed
+}
+
+// readSharing reads, once per run, which rows may share a file, if a
+// stale row has a file at all: a run that removes files must keep every
+// file that a remaining row still uses.
+func (r *runner) readSharing(ctx context.Context) error {
+	any, err := r.db.AnyStaleFile(ctx, r.rep.Cutoff)
+	if err != nil || !any {
+		return err
 	}
-	del, err = r.db.DeleteBatch(ctx, r.rep.Cutoff, b, others)
-	r.rep.addLockHeld(del.LockHeld)
+	keys := fs.NewKeys(r.media)
+	defer keys.Close()
+	r.sharing, err = loadSharing(ctx, r.db, keys)
+	return err
+}
+
+// prepare is the batch's protocol.Request.Prepare: it keeps the rows whose
+// file cannot be removed now, and journals the files of the others, with
+// an fsync, before any of their rows can go.
+func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.Prepared, error) {
+	r.batch = attempt{}
+	files = r.keepUnremovable(files)
+	if len(files) == 0 {
+		return protocol.Prepared{}, nil
+	}
+	if r.sharing == nil {
+		// No stale row had a file when the run began, so it did not read
+		// which rows share files; a row that went stale since waits for
+		// the next run.
+		return protocol.Prepared{}, nil
+	}
+	paths := make([]string, len(files))
+	for i, s := range files {
+		paths[i] = s.File
+	}
+	seq, err := r.journal.Add(paths)
 	if err != nil {
-		if seq != 0 && !errors.Is(err, protocol.ErrCommitUnknown) {
-			// Nothing was deleted: the batch's files are not pending.
-			if jerr := r.journal.Finish(nil, seq); jerr != nil {
-				r.opt.Log.Warn("cannot mark a batch that deleted nothing done in the journal", "error", jerr)
-			}
-		}
-		return del, seq, err
+		return protocol.Prepared{}, err
 	}
+	r.batch.seq = seq
+	others := protocol.Others{After: r.sharing.maxID, ReadNew: true}
+	if len(r.sharing.suspects) > 0 {
+		keys := fs.NewKeys(r.media)
+		others.IDs = r.sharing.suspectsFor(keys, paths)
+		keys.Close()
+	}
+	return protocol.Prepared{Files: files, Others: others}, nil
+}
+
+// committed counts what a batch's transaction deleted, and the rows it
+// kept because their file cannot be removed, and sizes the next batch.
+func (r *runner) committed(del protocol.Deleted) {
+	r.reportKept()
 	r.rep.Stale += del.Fileless + int64(len(del.Rows))
 	r.rep.Deleted += del.Fileless + int64(len(del.Rows))
 	r.adapt(del.LockHeld)
-	return del, seq, nil
+}
+
+// abandon records a batch whose transaction deleted nothing: its files
+// are not pending. Its rows kept for their file are reported, unless the
+// batch will be read again. A commit whose outcome is unknown leaves the
+// batch listed, for the next run to check.
+func (r *runner) abandon(err error) {
+	if !errors.Is(err, protocol.ErrBatchChanged) {
+		r.reportKept()
+	}
+	if r.batch.seq != 0 && !errors.Is(err, protocol.ErrCommitUnknown) {
+		if jerr := r.journal.Finish(nil, r.batch.seq); jerr != nil {
+			r.opt.Log.Warn("cannot mark a batch that deleted nothing done in the journal", "error", jerr)
+		}
+	}
+	r.batch = attempt{}
+}
+
+// reportKept reports the rows of the batch kept for their file, once the
+// batch will not be read again.
+func (r *runner) reportKept() {
+	for _, f := range r.batch.kept {
+		r.opt.Log.Error("cannot remove file; row kept", "slug", f.Slug, "path", f.Path, "error", f.Error)
+		r.rep.Stale++
+		r.rep.addFailure(f)
+	}
 }
 
 // keepUnremovable returns the rows whose file a removal would not fail on
@@ -234,9 +282,7 @@ func (r *runner) keepUnremovable(rows []store.Submission) []store.Submission {
 	for i, err := range fs.CheckMany(r.media, names) {
 		s := rows[i]
 		if err != nil {
-			r.opt.Log.Error("cannot remove file; row kept", "slug", s.Slug, "path", s.File, "error", err)
-			r.rep.Stale++
-			r.rep.addFailure(Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
+			r.batch.kept = append(r.batch.kept, Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
 			continue
 		}
 		ok = append(ok, s)

@@ -20,15 +20,9 @@ type removal struct {
 // remove starts removing the files of the rows that del deleted, in
 // journal batch batch, except those that another row still uses (the
 // files of the rows that the transaction checked). Nil when there is
-// nothing to do, and when the files may not be removed yet: the batch
-// then stays in the journal, and the next run finishes it.
+// nothing to do.
 func (r *runner) remove(batch int64, del protocol.Deleted) *removal {
 	if batch == 0 {
-		return nil
-	}
-	if del.Unsettled {
-		r.opt.Log.Warn("a transaction of the web app that was open when these rows were deleted is still open; "+
-			"their files stay in the journal for the next run", "files", len(del.Rows))
 		return nil
 	}
 	m := &removal{batch: batch, done: make(chan struct{}), rows: r.unshared(del)}

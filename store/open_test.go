@@ -101,7 +101,7 @@ func listDir(t *testing.T, dir string) string {
 func TestReadOnlyCannotWrite(t *testing.T) {
 	dsn := storetest.NewMemory(t)
 	db := storetest.Open(t, dsn, true)
-	if _, err := proto(db).DeleteBatch(ctx, time.Now(), protocol.Batch{End: protocol.NoEnd}, protocol.Others{}); err == nil {
+	if _, err := proto(db).DeleteBatch(ctx, protocol.Request{Cutoff: time.Now(), Size: 1, MaxFiles: 1}); err == nil {
 		t.Fatal("DeleteBatch on a read-only database succeeded")
 	}
 	path := filepath.Join(t.TempDir(), "copy.sqlite3")

@@ -50,6 +50,7 @@ func TestQueryPlans(t *testing.T) {
 		"other files":         {q: sqliteOtherFiles, want: rowid + ">?)"},
 		"dry-run page":        {q: r.stalePageQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=? AND rowid>?)"},
 		"count stale":         {q: r.countStaleQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"},
+		"any stale file":      {q: r.anyStaleFileQuery(), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"},
 		"file page":           {q: r.filePageQuery(), want: rowid + ">?)"},
 		"delete":              {q: sqliteDeleteAll, want: statusRange},
 		"delete but":          {q: sqliteDeleteAllBut, want: statusRange},

@@ -71,6 +71,11 @@ func openPostgres(ctx context.Context, rawURL string, opt Options) (DB, error) {
 // every wait for a lock that another session holds; 0 would mean no
 // bound, so the shortest wait stands in for it.
 //
+// Every commit is durable before it returns (synchronous_commit=on), even
+// where the database or the role is set to commit asynchronously: a run
+// removes a file once its row's deletion has committed, and a commit that
+// a server crash can still undo would leave the row without its file.
+//
 // Every statement is planned for its values (plan_cache_mode): pgx
 // prepares statements, and a generic plan cannot tell a rare status from
 // a common one. It would find a batch's end by walking the primary key
@@ -79,6 +84,7 @@ func sessionSettings(params map[string]string, opt Options) {
 	ms := max(1, (opt.BusyTimeout+time.Millisecond-1)/time.Millisecond)
 	params["lock_timeout"] = strconv.FormatInt(int64(ms), 10)
 	params["plan_cache_mode"] = "force_custom_plan"
+	params["synchronous_commit"] = "on"
 	if opt.ReadOnly {
 		params["default_transaction_read_only"] = "on"
 	}

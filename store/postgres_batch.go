@@ -50,12 +50,32 @@ DELETE FROM ` + Table + ` WHERE ctid = ANY(ARRAY(SELECT ctid FROM locked))`
 WHERE (id > $1 OR id = ANY($2)) AND stl_file <> ''`
 )
 
-// NextBatch reads the next batch after id after, as SQLite's does: its
+// DeleteBatch deletes the next batch of stale rows (see protocol.DB): it
+// reads the batch, hands its rows with a file to req.Prepare, then deletes
+// in one short transaction that judges every row again.
+func (d *pgDB) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.Deleted, error) {
+	if d.readOnly {
+		return protocol.Deleted{}, fmt.Errorf("delete: database opened read-only")
+	}
+	b, err := d.nextBatch(ctx, req.Cutoff, req.After, req.Size, req.MaxFiles)
+	if err != nil {
+		return protocol.Deleted{}, err
+	}
+	others, err := prepare(ctx, req, &b)
+	if err != nil {
+		return protocol.Deleted{}, err
+	}
+	del, err := d.deleteBatch(ctx, req.Cutoff, b, others)
+	del.End = b.End
+	return del, err
+}
+
+// nextBatch reads the next batch after id after, as SQLite's does: its
 // end is the highest id such that the batch holds at most n rows of each
 // stale status, and at most maxFiles stale rows with a file. It locks
-// nothing; DeleteBatch judges every row again.
-func (d *pgDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (protocol.Batch, error) {
-	b := protocol.Batch{After: after, End: protocol.NoEnd}
+// nothing; deleteBatch judges every row again.
+func (d *pgDB) nextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (batch, error) {
+	b := batch{After: after, End: protocol.NoEnd}
 	for _, status := range StaleStatuses {
 		var id int64
 		err := d.db.QueryRowContext(ctx, pgBatchEnd, status, after, n-1).Scan(&id)
@@ -82,21 +102,16 @@ func (d *pgDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, 
 	return b, nil
 }
 
-// DeleteBatch deletes the rows of b that are still stale, in one short
-// transaction (see DB). Each row is judged stale again as it is locked,
+// deleteBatch deletes the rows of b that are still stale, in one short
+// transaction. Each row is judged stale again as it is locked,
 // so a guest who confirms at that moment is never lost; a row that the
 // web app holds locked is skipped, never waited on, and stays.
 //
 // The rows with a file go first, and come back: each must be a row of
 // b.Files with the file read, that is, journaled. Any other one rolls the
 // batch back with ErrBatchChanged. Then the rows without a file go, and
-// the files of others are read, all in the same transaction. After the
-// commit it waits for the transactions that were open at the commit
-// (settle): a row that one of them wrote back keeps its file.
-func (d *pgDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol.Batch, others protocol.Others) (del protocol.Deleted, err error) {
-	if d.readOnly {
-		return del, fmt.Errorf("delete: database opened read-only")
-	}
+// the files of others are read, all in the same transaction.
+func (d *pgDB) deleteBatch(ctx context.Context, cutoff time.Time, b batch, others protocol.Others) (del protocol.Deleted, err error) {
 	c := d.timeArg(cutoff)
 	err = writeTx(ctx, d.db, &del.LockHeld, commitError, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
@@ -110,10 +125,10 @@ func (d *pgDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol.Bat
 		if del.Fileless, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		if len(del.Rows) == 0 {
+		if len(del.Rows) == 0 || others.None() {
 			return nil
 		}
-		del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, pgOtherFiles, others.After, int8Array(others.IDs)))
+		del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, pgOtherFiles, newRowsAfter(others), int8Array(others.IDs)))
 		if err != nil {
 			return fmt.Errorf("check shared files: %w", err)
 		}
@@ -121,13 +136,6 @@ func (d *pgDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol.Bat
 	})
 	if err != nil {
 		return protocol.Deleted{LockHeld: del.LockHeld}, err
-	}
-	if len(del.Rows) > 0 {
-		// The rows are gone: a failure here only leaves their files for
-		// the next run.
-		if err := d.settle(ctx, &del, d.busyTimeout); err != nil {
-			del.Unsettled = true
-		}
 	}
 	return del, nil
 }
@@ -137,8 +145,8 @@ func (d *pgDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol.Bat
 // a row of b.Files that still names the file read: a row whose file was
 // not journaled is ErrBatchChanged, and the caller's transaction rolls
 // back.
-func deleteJournaled(ctx context.Context, tx *sql.Tx, cutoff any, b protocol.Batch) ([]Submission, error) {
-	rows, err := scanSubmissions(tx.QueryContext(ctx, pgDeleteFiles, cutoff, b.After, b.End, int8Array(b.KeptIDs())))
+func deleteJournaled(ctx context.Context, tx *sql.Tx, cutoff any, b batch) ([]Submission, error) {
+	rows, err := scanSubmissions(tx.QueryContext(ctx, pgDeleteFiles, cutoff, b.After, b.End, int8Array(b.keptIDs())))
 	if err != nil {
 		return nil, fmt.Errorf("delete: %w", err)
 	}

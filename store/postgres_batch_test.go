@@ -26,21 +26,17 @@ func drain(t testing.TB, d store.DB, cutoff time.Time, n int) []string {
 	t.Helper()
 	var out []string
 	for after := int64(0); ; {
-		b, err := proto(d).NextBatch(ctx, cutoff, after, n, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		del, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{After: b.End})
+		del, err := proto(d).DeleteBatch(ctx, protocol.Request{Cutoff: cutoff, After: after, Size: n, MaxFiles: n})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range del.Rows {
 			out = append(out, s.Slug)
 		}
-		if b.End == protocol.NoEnd {
+		if del.End == protocol.NoEnd {
 			return out
 		}
-		after = b.End
+		after = del.End
 	}
 }
 
@@ -215,9 +211,11 @@ func TestPostgresBatchChanged(t *testing.T) {
 		u, raw := storetest.NewPostgres(t)
 		cutoff := stale3(t, raw)
 		d := storetest.OpenPostgres(t, u, false)
-		b := mustBatch(t, d, cutoff)
-		exec(t, raw, `UPDATE `+store.Table+` SET stl_file = 'stl/other.stl' WHERE slug = 's3'`)
-		if _, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{}); !errors.Is(err, protocol.ErrBatchChanged) {
+		_, err := deleteWith(d, cutoff, func(files []store.Submission) protocol.Prepared {
+			exec(t, raw, `UPDATE `+store.Table+` SET stl_file = 'stl/other.stl' WHERE slug = 's3'`)
+			return protocol.Prepared{Files: files}
+		})
+		if !errors.Is(err, protocol.ErrBatchChanged) {
 			t.Fatalf("DeleteBatch = %v, want ErrBatchChanged", err)
 		}
 		wantLeft(t, raw, "s1 s2 s3 s4")
@@ -226,9 +224,11 @@ func TestPostgresBatchChanged(t *testing.T) {
 		u, raw := storetest.NewPostgres(t)
 		cutoff := stale3(t, raw)
 		d := storetest.OpenPostgres(t, u, false)
-		b := mustBatch(t, d, cutoff)
-		storetest.InsertPostgres(t, raw, storetest.Row{ID: 15, Slug: "s15", Status: "identifying", File: "stl/s15.stl", Created: cutoff.Add(-time.Hour)})
-		if _, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{}); !errors.Is(err, protocol.ErrBatchChanged) {
+		_, err := deleteWith(d, cutoff, func(files []store.Submission) protocol.Prepared {
+			storetest.InsertPostgres(t, raw, storetest.Row{ID: 15, Slug: "s15", Status: "identifying", File: "stl/s15.stl", Created: cutoff.Add(-time.Hour)})
+			return protocol.Prepared{Files: files}
+		})
+		if !errors.Is(err, protocol.ErrBatchChanged) {
 			t.Fatalf("DeleteBatch = %v, want ErrBatchChanged", err)
 		}
 		wantLeft(t, raw, "s1 s15 s2 s3 s4")
@@ -237,10 +237,11 @@ func TestPostgresBatchChanged(t *testing.T) {
 		u, raw := storetest.NewPostgres(t)
 		cutoff := stale3(t, raw)
 		d := storetest.OpenPostgres(t, u, false)
-		b := mustBatch(t, d, cutoff)
-		b.Files = b.Files[1:] // the caller keeps s1
-		exec(t, raw, `UPDATE `+store.Table+` SET status = 'pending' WHERE slug = 's3'`)
-		del, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{IDs: []int64{40}})
+		del, err := deleteWith(d, cutoff, func(files []store.Submission) protocol.Prepared {
+			exec(t, raw, `UPDATE `+store.Table+` SET status = 'pending' WHERE slug = 's3'`)
+			// The caller keeps s1.
+			return protocol.Prepared{Files: files[1:], Others: protocol.Others{IDs: []int64{40}}}
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,8 +254,9 @@ func TestPostgresBatchChanged(t *testing.T) {
 		u, raw := storetest.NewPostgres(t)
 		cutoff := stale3(t, raw)
 		d := storetest.OpenPostgres(t, u, false)
-		b := mustBatch(t, d, cutoff)
-		del, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{IDs: []int64{10, 40}, After: 40})
+		del, err := deleteWith(d, cutoff, func(files []store.Submission) protocol.Prepared {
+			return protocol.Prepared{Files: files, Others: protocol.Others{IDs: []int64{10, 40}, After: 40, ReadNew: true}}
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,8 +291,7 @@ func TestPostgresSkipsLockedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	b := mustBatch(t, d, cutoff)
-	del, err := proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{})
+	del, err := deleteWith(d, cutoff, nil)
 	if took := time.Since(start); err != nil || took > 2*time.Second {
 		t.Fatalf("DeleteBatch = %v after %v; want no wait", err, took)
 	}
@@ -318,7 +319,6 @@ func TestPostgresWaitsAtMostBusyTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	b := mustBatch(t, d, cutoff)
 	migration, err := raw.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -328,13 +328,10 @@ func TestPostgresWaitsAtMostBusyTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = proto(d).DeleteBatch(ctx, cutoff, b, protocol.Others{})
+	_, err = deleteWith(d, cutoff, nil)
 	took := time.Since(start)
 	if !store.IsPostgresBusy(err) || took < timeout || took > timeout+5*time.Second {
 		t.Errorf("DeleteBatch = %v after %v; want busy after %v", err, took, timeout)
-	}
-	if _, err := proto(d).NextBatch(ctx, cutoff, 0, 10, 10); !store.IsPostgresBusy(err) {
-		t.Errorf("NextBatch = %v; want busy", err)
 	}
 	migration.Rollback()
 	wantLeft(t, raw, "s1 s2 s3 s4")
@@ -381,13 +378,17 @@ func TestPostgresCommitUnknown(t *testing.T) {
 	}
 }
 
-func mustBatch(t testing.TB, d store.DB, cutoff time.Time) protocol.Batch {
-	t.Helper()
-	b, err := proto(d).NextBatch(ctx, cutoff, 0, 100, 100)
-	if err != nil {
-		t.Fatal(err)
+// deleteWith deletes the first batch of up to 100 stale rows of each
+// status at cutoff, with prepare as the caller's Prepare (nil: every file
+// may go, no other row is read).
+func deleteWith(d store.DB, cutoff time.Time, prepare func([]store.Submission) protocol.Prepared) (protocol.Deleted, error) {
+	req := protocol.Request{Cutoff: cutoff, Size: 100, MaxFiles: 100}
+	if prepare != nil {
+		req.Prepare = func(_ context.Context, files []store.Submission) (protocol.Prepared, error) {
+			return prepare(files), nil
+		}
 	}
-	return b
+	return proto(d).DeleteBatch(ctx, req)
 }
 
 // wantLeft fails unless the slugs in raw are want, space-separated, in

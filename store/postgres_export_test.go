@@ -37,6 +37,7 @@ func PostgresQueries(d DB) map[string]string {
 		"delete fileless": pgDeleteFileless,
 		"other files":     pgOtherFiles,
 		"dry-run page":    r.stalePageQuery(),
+		"any stale file":  r.anyStaleFileQuery(),
 		"count stale":     `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("$1"),
 		"file page":       r.filePageQuery(),
 	}

@@ -142,7 +142,7 @@ func TestPostgresReadOnlyCannotWrite(t *testing.T) {
 	u, raw := storetest.NewPostgres(t)
 	storetest.InsertPostgres(t, raw, storetest.Row{Slug: "s-old", Status: "identifying", Created: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
 	d := storetest.OpenPostgres(t, u, true)
-	if _, err := proto(d).DeleteBatch(ctx, time.Now(), protocol.Batch{End: protocol.NoEnd}, protocol.Others{}); err == nil {
+	if _, err := proto(d).DeleteBatch(ctx, protocol.Request{Cutoff: time.Now(), Size: 1, MaxFiles: 1}); err == nil {
 		t.Error("DeleteBatch on a read-only database succeeded")
 	}
 	var e *pgconn.PgError

@@ -51,6 +51,22 @@ func (r reads) countStaleQuery() string {
 	return `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate(r.param(1))
 }
 
+// AnyStaleFile reports whether a row stale at cutoff has a file. It walks
+// the status index, like CountStale, and stops at the first such row.
+func (r reads) AnyStaleFile(ctx context.Context, cutoff time.Time) (bool, error) {
+	var n int
+	err := r.db.QueryRowContext(ctx, r.anyStaleFileQuery(), r.timeArg(cutoff)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look for stale files: %w", err)
+	}
+	return n > 0, nil
+}
+
+func (r reads) anyStaleFileQuery() string {
+	return `SELECT count(*) FROM (SELECT 1 FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` +
+		stalePredicate(r.param(1)) + ` AND stl_file <> '' LIMIT 1) AS t`
+}
+
 // EachStale calls fn for every row stale at cutoff, in id order (see
 // eachStale).
 func (r reads) EachStale(ctx context.Context, cutoff time.Time, fn func(Submission) error) error {

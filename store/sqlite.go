@@ -108,8 +108,14 @@ func fileURI(path string, readOnly bool) string {
 // connection it opens.
 func withSettings(dsn string, opt Options) string {
 	q := url.Values{}
-	q.Set("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()))
 	if !opt.ReadOnly {
+		// A commit is on disk before it returns, whatever the driver's or
+		// the build's default: a run removes a file once its row's
+		// deletion has committed, and a power cut must not bring the row
+		// back without its file. synchronous is a setting of the
+		// connection, never stored in the database.
+		q.Add("_pragma", "synchronous(FULL)")
 		// Every write transaction starts with BEGIN IMMEDIATE: it takes the
 		// write lock before it reads, so staleness is decided under the same
 		// lock that deletes the row.

@@ -39,12 +39,33 @@ WHERE stl_file <> '' AND ` + sqliteInRange + ` ORDER BY id LIMIT ?4`
 WHERE (id > ?1 OR id IN (SELECT value FROM json_each(?2))) AND stl_file <> ''`
 )
 
-// NextBatch reads the next batch after id after: its end is the highest id
+// DeleteBatch deletes the next batch of stale rows (see protocol.DB). It
+// reads the batch without the write lock, hands its rows with a file to
+// req.Prepare, still without the lock, then deletes in one short write
+// transaction, which judges every row again.
+func (d *sqliteDB) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.Deleted, error) {
+	if d.readOnly {
+		return protocol.Deleted{}, fmt.Errorf("delete: database opened read-only")
+	}
+	b, err := d.nextBatch(ctx, req.Cutoff, req.After, req.Size, req.MaxFiles)
+	if err != nil {
+		return protocol.Deleted{}, err
+	}
+	others, err := prepare(ctx, req, &b)
+	if err != nil {
+		return protocol.Deleted{}, err
+	}
+	del, err := d.deleteBatch(ctx, req.Cutoff, b, others)
+	del.End = b.End
+	return del, err
+}
+
+// nextBatch reads the next batch after id after: its end is the highest id
 // such that the batch holds at most n rows of each stale status, and at
 // most maxFiles stale rows with a file. It runs without the write lock;
-// DeleteBatch judges every row again under it.
-func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (protocol.Batch, error) {
-	b := protocol.Batch{After: after, End: protocol.NoEnd}
+// deleteBatch judges every row again under it.
+func (d *sqliteDB) nextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (batch, error) {
+	b := batch{After: after, End: protocol.NoEnd}
 	// First, so that any commit by another connection after it shows.
 	if err := d.db.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&b.Version); err != nil {
 		return b, fmt.Errorf("read data version: %w", err)
@@ -75,8 +96,8 @@ func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64,
 	return b, nil
 }
 
-// DeleteBatch deletes the rows of b that are still stale, in one write
-// transaction (see DB). BEGIN IMMEDIATE takes the write lock before the
+// deleteBatch deletes the rows of b that are still stale, in one write
+// transaction. BEGIN IMMEDIATE takes the write lock before the
 // first read, so staleness is judged under the lock that deletes the row:
 // a guest who confirms at that moment is never lost.
 //
@@ -86,10 +107,7 @@ func (d *sqliteDB) NextBatch(ctx context.Context, cutoff time.Time, after int64,
 // with a file are exactly those read, and one plain DELETE over the range
 // deletes the right rows. Otherwise each row with a file comes back and is
 // checked against b.Files.
-func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol.Batch, others protocol.Others) (del protocol.Deleted, err error) {
-	if d.readOnly {
-		return del, fmt.Errorf("delete: database opened read-only")
-	}
+func (d *sqliteDB) deleteBatch(ctx context.Context, cutoff time.Time, b batch, others protocol.Others) (del protocol.Deleted, err error) {
 	c := FormatTime(cutoff)
 	err = writeTx(ctx, d.db, &del.LockHeld, sqliteCommitError, func(ctx context.Context, tx *sql.Tx) error {
 		var version int64
@@ -102,10 +120,10 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol
 		} else {
 			err = deleteChanged(ctx, tx, c, b, &del)
 		}
-		if err != nil || len(del.Rows) == 0 {
+		if err != nil || len(del.Rows) == 0 || others.None() {
 			return err
 		}
-		del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, sqliteOtherFiles, others.After, jsonInts(others.IDs)))
+		del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, sqliteOtherFiles, newRowsAfter(others), jsonInts(others.IDs)))
 		if err != nil {
 			return fmt.Errorf("check shared files: %w", err)
 		}
@@ -120,9 +138,9 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, cutoff time.Time, b protocol
 // deleteUnchanged is DeleteBatch's fast path: nothing changed since b was
 // read, so the stale rows of the range are the rows without a file, the
 // rows of b.Files, and the rows read but left out of b.Files, which stay.
-func deleteUnchanged(ctx context.Context, tx *sql.Tx, cutoff string, b protocol.Batch, del *protocol.Deleted) error {
+func deleteUnchanged(ctx context.Context, tx *sql.Tx, cutoff string, b batch, del *protocol.Deleted) error {
 	q, args := sqliteDeleteAll, []any{cutoff, b.After, b.End}
-	if keep := b.KeptIDs(); len(keep) > 0 {
+	if keep := b.keptIDs(); len(keep) > 0 {
 		q, args = sqliteDeleteAllBut, append(args, jsonInts(keep))
 	}
 	res, err := tx.ExecContext(ctx, q, args...)
@@ -146,7 +164,7 @@ func deleteUnchanged(ctx context.Context, tx *sql.Tx, cutoff string, b protocol.
 // confirmed). A row with a file that b.Files does not hold, or holds with
 // another file, was not journaled: ErrBatchChanged, and nothing is deleted.
 // Otherwise the rows are as the fast path needs them.
-func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b protocol.Batch, del *protocol.Deleted) error {
+func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b batch, del *protocol.Deleted) error {
 	now, err := scanSubmissions(tx.QueryContext(ctx, sqliteBatchFiles, cutoff, b.After, b.End, -1))
 	if err != nil {
 		return fmt.Errorf("read the batch again: %w", err)
@@ -156,7 +174,7 @@ func deleteChanged(ctx context.Context, tx *sql.Tx, cutoff string, b protocol.Ba
 		journaled[s.ID] = s.File
 	}
 	kept := map[int64]bool{}
-	for _, id := range b.KeptIDs() {
+	for _, id := range b.keptIDs() {
 		kept[id] = true
 	}
 	still := b

@@ -19,24 +19,55 @@ type DB interface {
 	// the writers of the rows it locks (PostgreSQL). A run then leaves the
 	// database free between two transactions.
 	LocksWholeDatabase() bool
+	// AnyStaleFile reports whether a row that is stale at cutoff has a
+	// file: a run that will remove files reads the table's files first.
+	AnyStaleFile(ctx context.Context, cutoff time.Time) (bool, error)
 	// EachFile calls fn for every row above id after that has a file, in id
 	// order, in short reads, and returns the highest id it saw (or after).
 	EachFile(ctx context.Context, after int64, fn func(id int64, file string) error) (maxID int64, err error)
-	// NextBatch reads, without the write lock, the next batch of stale rows
-	// after id after: at most n rows of each stale status, and at most
-	// maxFiles of them with a file.
-	NextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (Batch, error)
-	// DeleteBatch deletes the rows of b that are still stale, in one write
-	// transaction that it begins and commits: every row without a file in
-	// b's id range, and each row of b.Files whose file is still the one
-	// read. In the same transaction it reads the files of the rows that
-	// others names, so that the caller can keep a file that a remaining
-	// row still uses. ctx can end the wait for the lock, but not a
-	// transaction once begun: that one runs to its commit.
+	// DeleteBatch deletes the next batch of stale rows (see Request), in
+	// one write transaction that it begins and commits. It calls
+	// req.Prepare once, with the batch's stale rows that have a file,
+	// before it deletes any row: where a transaction locks only the rows
+	// it touches (PostgreSQL), inside the transaction, once those rows are
+	// locked; where it would lock the whole database (SQLite), just before
+	// the transaction, so that nothing the caller does there holds off the
+	// web app. It then deletes every stale row of the batch without a
+	// file, and each row that Prepare let go while it still names the file
+	// read; the other rows with a file stay. In the same transaction it
+	// reads the files of the rows that Prepare's Others names, so that the
+	// caller can keep a file that a remaining row still uses. ctx can end
+	// the wait for the lock, but not a transaction once begun: that one
+	// runs to its commit.
 	//
-	// On error, nothing of b was deleted, unless the error wraps
-	// ErrCommitUnknown.
-	DeleteBatch(ctx context.Context, cutoff time.Time, b Batch, others Others) (Deleted, error)
+	// On error, nothing of the batch was deleted, unless the error wraps
+	// ErrCommitUnknown. Prepare may have been called either way.
+	DeleteBatch(ctx context.Context, req Request) (Deleted, error)
+}
+
+// Request is one call of DeleteBatch: the batch of stale rows with an id
+// above After, at most Size of each stale status and at most MaxFiles of
+// them with a file, judged stale at Cutoff.
+type Request struct {
+	Cutoff   time.Time
+	After    int64
+	Size     int
+	MaxFiles int
+	// Prepare receives the batch's stale rows that have a file, in id
+	// order, as read, and says which of them may go with their files: the
+	// caller writes those files into its journal here, before their rows'
+	// deletion can commit. Rows it leaves out stay. An error rolls the
+	// batch back: nothing is deleted.
+	Prepare func(ctx context.Context, files []Submission) (Prepared, error)
+}
+
+// Prepared is what Request.Prepare lets DeleteBatch do.
+type Prepared struct {
+	// Files are the rows with a file that may be deleted, a subset of the
+	// rows Prepare received.
+	Files []Submission
+	// Others are the rows whose files the transaction reads back.
+	Others Others
 }
 
 // ErrCommitUnknown means that a write transaction's COMMIT failed in a way
@@ -59,51 +90,21 @@ type Submission struct {
 	File string
 }
 
-// Batch is one slice of the stale rows: the ids (After, End].
-type Batch struct {
-	After, End int64
-	// Files are the stale rows in the range that have a file, as read
-	// before the write transaction, in id order. DeleteBatch deletes only
-	// these of the rows with a file, and only while their file is the one
-	// read here: the caller has written these files into its journal. The
-	// caller may leave rows out; those stay.
-	Files []Submission
-
-	// The store's own bookkeeping: the ids of Files as read, and SQLite's
-	// data_version when the read began.
-	Read    []int64
-	Version int64
-}
-
-// KeptIDs returns the ids that were read into Files and left out of it
-// since.
-func (b Batch) KeptIDs() []int64 {
-	if len(b.Read) == len(b.Files) {
-		return nil
-	}
-	in := make(map[int64]bool, len(b.Files))
-	for _, s := range b.Files {
-		in[s.ID] = true
-	}
-	var out []int64
-	for _, id := range b.Read {
-		if !in[id] {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // NoEnd is the end of a batch that reaches past the last row.
 const NoEnd = int64(1<<63 - 1)
 
 // Others names the rows whose files DeleteBatch reads after deleting: the
-// rows in IDs, and every row above id After (those a caller's earlier
-// scan of the table could not see).
+// rows in IDs, and, when ReadNew is set, every row above id After (those
+// that a caller's earlier scan of the table could not see). The zero
+// value names none.
 type Others struct {
-	IDs   []int64
-	After int64
+	IDs     []int64
+	After   int64
+	ReadNew bool
 }
+
+// None reports whether o names no row.
+func (o Others) None() bool { return len(o.IDs) == 0 && !o.ReadNew }
 
 // Deleted is what DeleteBatch did.
 type Deleted struct {
@@ -116,9 +117,7 @@ type Deleted struct {
 	OtherFiles []string
 	// LockHeld is how long the transaction held the write lock.
 	LockHeld time.Duration
-	// Unsettled means that the files of Rows may not be removed yet: a
-	// transaction that began before the commit may still write one of the
-	// rows back (see the PostgreSQL store's settle). The caller leaves them listed in its
-	// journal, for the next run to check.
-	Unsettled bool
+	// End is the id that the batch reached: the next batch starts after
+	// it. NoEnd when the batch reached past the last stale row.
+	End int64
 }
