@@ -42,7 +42,6 @@ func (b batch) keptIDs() []int64 {
 	return out
 }
 
-
 // prepare hands b's files to req.Prepare and narrows b to the rows it lets
 // go. It returns the rows whose files the transaction reads back.
 func prepare(ctx context.Context, req protocol.Request, b *batch) (protocol.Others, error) {
