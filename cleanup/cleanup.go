@@ -36,6 +36,11 @@ const (
 	// its transactions DEFERRED (Django's default) fails a request that
 	// writes while the lock is held, so fewer of its requests fail.
 	DefaultLockShare = 0.08
+	// DefaultFileGrace is how long the command line lets a file wait
+	// after its row is gone: longer than the web app's requests live
+	// behind the usual servers (a request that read a row before the
+	// deletion and saves it after it ends within that time).
+	DefaultFileGrace = time.Minute
 )
 
 // Bounds of the adaptive batch size, in rows of each stale status.
@@ -70,10 +75,23 @@ type Options struct {
 	// least long enough to keep the share of lock time down to it. 1
 	// means no cap.
 	LockShare float64
+	// FileGrace is how long a file waits in the journal after its row's
+	// deletion before a run may remove it: the web app can write a row it
+	// read before the deletion back (Django's save()), file name included,
+	// and such a row must find its file. Zero removes files right after
+	// the commit (a web app that is stopped; tests). The command line's
+	// default is DefaultFileGrace.
+	FileGrace time.Duration
+	// TempDir is where a run may spill its set of the table's files when
+	// it is too large for memory (a table of millions of rows). "" means
+	// the system's temporary directory.
+	TempDir string
 	// Log receives one line per row or file left behind. Nil discards.
 	Log *slog.Logger
 	// Progress, if set, is called after each committed batch.
 	Progress func(r *Report)
+
+	hashLimit int // hashes a run holds in memory before it spills; tests lower it
 }
 
 func (o Options) withDefaults() Options {
@@ -127,7 +145,8 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 	}
 	r := &runner{db: pdb, media: media, journal: j, opt: opt, size: opt.BatchSize,
 		rep: &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
-	if err := r.finishJournal(ctx); err != nil {
+	defer func() { r.noteWaiting(r.journal.now()) }()
+	if err := r.finishDue(ctx); err != nil {
 		return r.rep, err
 	}
 	if err := r.readSharing(ctx); err != nil {
@@ -156,8 +175,9 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 			}
 			return r.rep, err
 		}
-		r.committed(del)
-		removing = r.remove(r.batch.seq, del)
+		if removing, err = r.committed(del); err != nil {
+			return r.rep, err
+		}
 		if opt.Progress != nil {
 			opt.Progress(r.rep)
 		}
@@ -188,17 +208,22 @@ type attempt struct {
 	kept []Failure // its rows kept because their file cannot be removed
 }
 
-// readSharing reads, once per run, which rows may share a file, if a
-// stale row has a file at all: a run that removes files must keep every
-// file that a remaining row still uses.
+// readSharing reads, once per run, which rows may share a file, if the run
+// removes files right after their rows' commit and a stale row has a file
+// at all: the run must keep every file that a remaining row still uses.
+// With a file grace, files wait in the journal, and the run that removes
+// them checks every row then.
 func (r *runner) readSharing(ctx context.Context) error {
+	if r.opt.FileGrace > 0 {
+		return nil
+	}
 	any, err := r.db.AnyStaleFile(ctx, r.rep.Cutoff)
 	if err != nil || !any {
 		return err
 	}
 	keys := fs.NewKeys(r.media)
 	defer keys.Close()
-	r.sharing, err = loadSharing(ctx, r.db, keys)
+	r.sharing, err = loadSharing(ctx, r.db, keys, r.spill())
 	return err
 }
 
@@ -211,7 +236,7 @@ func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.
 	if len(files) == 0 {
 		return protocol.Prepared{}, nil
 	}
-	if r.sharing == nil {
+	if r.opt.FileGrace == 0 && r.sharing == nil {
 		// No stale row had a file when the run began, so it did not read
 		// which rows share files; a row that went stale since waits for
 		// the next run.
@@ -226,6 +251,9 @@ func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.
 		return protocol.Prepared{}, err
 	}
 	r.batch.seq = seq
+	if r.opt.FileGrace > 0 {
+		return protocol.Prepared{Files: files}, nil
+	}
 	others := protocol.Others{After: r.sharing.maxID, ReadNew: true}
 	if len(r.sharing.suspects) > 0 {
 		keys := fs.NewKeys(r.media)
@@ -237,11 +265,22 @@ func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.
 
 // committed counts what a batch's transaction deleted, and the rows it
 // kept because their file cannot be removed, and sizes the next batch.
-func (r *runner) committed(del protocol.Deleted) {
+// Then the batch's files wait in the journal for their grace, or, without
+// one, start going (the removal returned).
+func (r *runner) committed(del protocol.Deleted) (*removal, error) {
 	r.reportKept()
 	r.rep.Stale += del.Fileless + int64(len(del.Rows))
 	r.rep.Deleted += del.Fileless + int64(len(del.Rows))
 	r.adapt(del.LockHeld)
+	seq := r.batch.seq
+	switch {
+	case seq == 0:
+		return nil, nil
+	case r.opt.FileGrace > 0:
+		return nil, r.journal.Gone(seq)
+	default:
+		return r.remove(seq, del), nil
+	}
 }
 
 // abandon records a batch whose transaction deleted nothing: its files

@@ -109,7 +109,7 @@ func TestFailuresKeepTheirRows(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
 	}
-	if left, err := cleanup.ReadJournal(jfs, journalName); err != nil || len(left) != 1 || left[0].Path != "stl/eio.stl" {
+	if left, err := cleanup.JournalFiles(jfs, journalName); err != nil || len(left) != 1 || left[0] != "stl/eio.stl" {
 		t.Errorf("journal after the run: %v, %v; want stl/eio.stl pending", left, err)
 	}
 

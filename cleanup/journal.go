@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,29 +16,36 @@ import (
 
 // The pending-removal journal closes the gap between a row's deletion and
 // its file's removal. A file is removed only after its row's deletion has
-// committed, and outside the database's write lock, so a crash in between
-// would leave a file whose row is gone. Before a batch's write
-// transaction, the run writes the batch's candidate files here and fsyncs;
-// after it has removed them, it marks the batch done. A run that finds
-// batches not done finishes them first: it removes each listed file that
-// no row references now.
+// committed, and only once the row has been gone for the file grace, so
+// files whose rows are gone wait somewhere: here. Before a batch's write
+// transaction, the run writes the batch's candidate files here and
+// fsyncs; after the commit it notes when the rows went; once the grace has
+// passed, a run removes each listed file that no row references then, and
+// marks the batch done (docs/design.md, The journal).
 //
 // The file is text, a record per line, so that a person can read it:
 //
-//	cleanup-stale pending removals v1 media-root="/srv/printdesk/media"
+//	cleanup-stale pending removals v2 media-root="/srv/printdesk/media"
 //	batch 7 2026-11-26T20:05:09.123456Z
 //	file "stl/2026/11/s7-0000042.stl"
 //	file "stl/2026/11/s7-0000043.stl"
+//	gone 7 2026-11-26T20:05:09.187002Z
 //	done 7
 //
-// A torn last line (power lost in the middle of an append) is ignored:
-// its batch never reached its write transaction, which starts only after
-// the fsync. Every run ends with an empty journal, unless a file could not
-// be removed: such files stay listed, and the next run retries them. A run
-// that ends with nothing listed removes the file.
+// "gone" says when the batch's transaction committed: its files are due a
+// grace later. A batch without one (the run died around its commit) is
+// treated as gone when a later run first sees it. A torn last line (power
+// lost in the middle of an append) is ignored: a "batch" record reaches
+// its transaction only after the fsync. The journal is trusted only as far
+// as the database is (see openJournalFile), and a run that ends with
+// nothing listed removes it.
 
-// journalMagic starts the first line of every journal.
-const journalMagic = "cleanup-stale pending removals v1"
+// journalMagic starts the first line of every journal; journalVersion is
+// what this version writes. Version 1 (no "gone" records) is read too.
+const (
+	journalMagic   = "cleanup-stale pending removals"
+	journalVersion = "v2"
+)
 
 // Journal errors. ErrJournal means the journal cannot be used at all: the
 // command line maps it to exit status 2, before anything is deleted.
@@ -52,75 +56,122 @@ var (
 	ErrJournalBusy = errors.New("another cleanup-stale run is active on this database")
 )
 
-// Entry is a file listed in a batch that is not done.
-type Entry struct {
-	Batch int64
-	At    time.Time // when the batch was written
-	Path  string
-}
-
-// Journal is an open pending-removal journal, locked for one run.
+// Journal is an open pending-removal journal, locked for one run. It holds
+// what it knows of each batch in memory, but not the batches' files, which
+// it reads back from the file when they are due: a journal of a million
+// files costs a run no more memory than one of ten.
 type Journal struct {
 	fsys  afero.Fs
 	name  string
 	media string
 	now   func() time.Time
 
-	mu     sync.Mutex
-	f      afero.File
-	unlock func()
-	size   int64              // bytes of whole records; appends go here
-	next   int64              // the next batch's number
-	open   map[int64][]string // batches written and not done, with their files
-	at     map[int64]time.Time
-	left   []Entry // what an interrupted run left, as found at open
+	mu      sync.Mutex
+	f       afero.File
+	unlock  func()
+	size    int64 // bytes of whole records; appends go here
+	read    int64 // bytes read at open: the records an earlier run left
+	next    int64 // the next batch's number
+	open    map[int64]*journalBatch
+	done    int // "done" records in the file, which a compaction drops
+}
+
+// journalBatch is what the journal knows of one batch that is not done.
+type journalBatch struct {
+	at    time.Time // when it was written
+	gone  time.Time // when its rows' deletion committed; zero while unknown
+	files int64
+	// left is true for a batch that an earlier run left; its files are
+	// read back from the file. A batch of this run's has its files in the
+	// run's memory.
+	left bool
 }
 
 // OpenJournal opens (creating it, mode 0600) and locks the journal at name
-// in fsys, for a run that removes files under media. It reads what an
-// interrupted run left (Left) and drops a torn last line.
+// in fsys, for a run that removes files under media. It reads what earlier
+// runs left, drops a torn last line, and notes as gone now every batch
+// whose commit it cannot know or whose time is in the future.
 //
-// It fails with ErrJournal when the file cannot be created, read, locked
-// or written, when it is not a journal, or when it lists files left under
-// another media root; with ErrJournalBusy when another run holds it.
+// It fails with ErrJournal when the file cannot be trusted (see
+// openJournalFile), created, read, locked or written, when it is not a
+// journal, or when it lists files left under another media root; with
+// ErrJournalBusy when another run holds it.
 func OpenJournal(fsys afero.Fs, name, media string) (*Journal, error) {
-	j := &Journal{fsys: fsys, name: name, media: media, now: time.Now,
-		next: 1, open: map[int64][]string{}, at: map[int64]time.Time{}}
+	j := &Journal{fsys: fsys, name: name, media: media, now: time.Now, next: 1, open: map[int64]*journalBatch{}}
 	if err := j.openLocked(); err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(io.NewSectionReader(j.f, 0, 1<<62))
-	if err != nil {
-		j.release()
-		return nil, fmt.Errorf("%w: read %s: %v", ErrJournal, name, err)
+	p, err := parseJournal(io.NewSectionReader(j.f, 0, 1<<62), nil)
+	if err == nil && p.media != media && p.files() > 0 {
+		err = errOtherMedia(p, media)
 	}
-	p, err := parseJournal(b)
 	if err != nil {
 		j.release()
 		return nil, fmt.Errorf("%w: %s: %v", ErrJournal, name, err)
 	}
-	j.left, j.next = p.left, p.maxBatch+1
-	switch {
-	case len(j.left) == 0:
-		j.size = 0 // nothing left to do: start afresh
-	case p.media != media:
-		j.release()
-		return nil, fmt.Errorf("%w: %s lists %d file(s) to remove under media root %q, but this run's is %q; "+
-			"run once with that media root to finish them", ErrJournal, name, len(j.left), p.media, media)
-	default:
-		j.size = p.whole
-		for _, e := range j.left {
-			j.open[e.Batch] = append(j.open[e.Batch], e.Path)
-			j.at[e.Batch] = e.At
+	j.next, j.done = p.maxBatch+1, p.done
+	j.size, j.read = p.whole, p.whole
+	if p.files() == 0 {
+		j.size, j.read = 0, 0 // nothing left to do: start afresh
+	}
+	for seq, b := range p.batches {
+		if b.files > 0 {
+			b.left = true
+			j.open[seq] = b
 		}
 	}
-	if int64(len(b)) != j.size {
-		if err := j.f.Truncate(j.size); err != nil {
-			j.release()
-			return nil, fmt.Errorf("%w: %s: %v", ErrJournal, name, err)
-		}
+	if err := j.truncate(); err != nil {
+		j.release()
+		return nil, err
+	}
+	if err := j.stampUnknown(); err != nil {
+		j.release()
+		return nil, err
 	}
 	return j, nil
+}
+
+func errOtherMedia(p parsedJournal, media string) error {
+	return fmt.Errorf("it lists %d file(s) to remove under media root %q, but this run's is %q; "+
+		"run once with that media root to finish them", p.files(), p.media, media)
+}
+
+// truncate cuts the file back to its whole records, after a torn line.
+func (j *Journal) truncate() error {
+	fi, err := j.f.Stat()
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrJournal, j.name, err)
+	}
+	if fi.Size() != j.size {
+		if err := j.f.Truncate(j.size); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrJournal, j.name, err)
+		}
+	}
+	return nil
+}
+
+// stampUnknown notes as gone now each batch that an earlier run left
+// without a time it can trust: none (it died around its commit; if the
+// rows went, they went before now), or one in the future (a clock that
+// jumped back, as a Raspberry Pi's does at boot). Its files then wait a
+// full grace from now, never less.
+func (j *Journal) stampUnknown() error {
+	now := j.now().UTC()
+	var buf bytes.Buffer
+	for seq, b := range j.open {
+		if !b.gone.IsZero() && !b.gone.After(now) && !b.at.After(now) {
+			continue
+		}
+		b.gone = now
+		fmt.Fprintf(&buf, "gone %d %s\n", seq, now.Format(time.RFC3339Nano))
+	}
+	if buf.Len() == 0 {
+		return nil
+	}
+	if err := j.append(buf.Bytes(), false); err != nil {
+		return fmt.Errorf("%w: %v", ErrJournal, err)
+	}
+	return nil
 }
 
 // openLocked opens the file and takes its lock, so that two runs never
@@ -129,12 +180,11 @@ func OpenJournal(fsys afero.Fs, name, media string) (*Journal, error) {
 // the one at name, and tries again if not.
 func (j *Journal) openLocked() error {
 	for {
-		_, statErr := j.fsys.Stat(j.name)
-		f, err := j.fsys.OpenFile(j.name, os.O_RDWR|os.O_CREATE, 0o600)
+		f, created, err := openJournalFile(j.fsys, j.name, true)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrJournal, err)
+			return err
 		}
-		if errors.Is(statErr, iofs.ErrNotExist) {
+		if created {
 			if err := syncDir(j.fsys, filepath.Dir(j.name)); err != nil {
 				f.Close()
 				return fmt.Errorf("%w: %v", ErrJournal, err)
@@ -158,63 +208,99 @@ func (j *Journal) openLocked() error {
 	}
 }
 
-// Left returns the files that an interrupted run listed and did not mark
-// done.
-func (j *Journal) Left() []Entry { return j.left }
-
 // Add writes a batch of files that are about to lose their rows, and
 // fsyncs, before the batch's write transaction begins. It returns the
-// batch's number, for Finish. On error nothing is listed and nothing may
-// be deleted.
+// batch's number, for Gone and Finish. On error nothing is listed and
+// nothing may be deleted.
 func (j *Journal) Add(paths []string) (int64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.add(paths)
+	return j.add(paths, time.Time{})
 }
 
-func (j *Journal) add(paths []string) (int64, error) {
+// add writes a batch; a gone time, if given, goes with it.
+func (j *Journal) add(paths []string, gone time.Time) (int64, error) {
 	seq, at := j.next, j.now().UTC()
 	var buf bytes.Buffer
 	if j.size == 0 {
-		fmt.Fprintf(&buf, "%s media-root=%s\n", journalMagic, strconv.Quote(j.media))
+		fmt.Fprintf(&buf, "%s %s media-root=%s\n", journalMagic, journalVersion, strconv.Quote(j.media))
 	}
 	fmt.Fprintf(&buf, "batch %d %s\n", seq, at.Format(time.RFC3339Nano))
 	for _, p := range paths {
 		fmt.Fprintf(&buf, "file %s\n", strconv.Quote(p))
 	}
+	if !gone.IsZero() {
+		fmt.Fprintf(&buf, "gone %d %s\n", seq, gone.UTC().Format(time.RFC3339Nano))
+	}
 	if err := j.append(buf.Bytes(), true); err != nil {
 		return 0, err
 	}
 	j.next++
-	j.open[seq] = paths
-	j.at[seq] = at
+	j.open[seq] = &journalBatch{at: at, gone: gone.UTC(), files: int64(len(paths))}
 	return seq, nil
 }
 
-// Finish marks batches done once their files are removed. failed lists
-// the files that could not be removed: they are written into a new batch
-// first, so that the next run retries them.
+// Gone notes that batch's rows were deleted, by a commit that has just
+// returned: its files are due a grace from now. Not fsynced: a lost "gone"
+// only makes a later run note the batch as gone when it reads it, later.
+func (j *Journal) Gone(batch int64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	b, ok := j.open[batch]
+	if !ok {
+		return nil
+	}
+	now := j.now().UTC()
+	if err := j.append(fmt.Appendf(nil, "gone %d %s\n", batch, now.Format(time.RFC3339Nano)), false); err != nil {
+		return err
+	}
+	b.gone = now
+	return nil
+}
+
+// Finish marks batches done once their files are removed (or kept).
+// failed lists the files that could not be removed: they are written into
+// a new batch first, gone since the first of batches went, so that the
+// next run retries them.
 func (j *Journal) Finish(failed []string, batches ...int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(failed) > 0 {
-		if _, err := j.add(failed); err != nil {
+		gone := j.now()
+		for _, seq := range batches {
+			if b := j.open[seq]; b != nil && !b.gone.IsZero() && b.gone.Before(gone) {
+				gone = b.gone
+			}
+		}
+		if _, err := j.add(failed, gone); err != nil {
 			return err
 		}
 	}
+	return j.finish(batches)
+}
+
+// retry lists files that could not be removed in a new batch, gone at
+// gone, so that the next run past their grace retries them.
+func (j *Journal) retry(failed []string, gone time.Time) (int64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.add(failed, gone)
+}
+
+func (j *Journal) finish(batches []int64) error {
 	var buf bytes.Buffer
 	for _, seq := range batches {
 		fmt.Fprintf(&buf, "done %d\n", seq)
 	}
-	// Not fsynced: a lost "done" only makes the next run check files that
+	// Not fsynced: a lost "done" only makes a later run check files that
 	// are already gone.
 	if err := j.append(buf.Bytes(), false); err != nil {
 		return err
 	}
 	for _, seq := range batches {
 		delete(j.open, seq)
-		delete(j.at, seq)
 	}
+	j.done += len(batches)
 	return nil
 }
 
@@ -235,15 +321,75 @@ func (j *Journal) append(b []byte, sync bool) error {
 	return nil
 }
 
-// Pending counts the files in batches that are not done.
-func (j *Journal) Pending() int {
+// JournalSummary counts the files that a journal lists.
+type JournalSummary struct {
+	// Due counts the files whose grace has passed: the next run removes
+	// them (those that no row references then).
+	Due int64 `json:"due"`
+	// Waiting counts the files still in their grace, and NextDue is when
+	// the first of them is due (zero when none waits).
+	Waiting int64     `json:"waiting"`
+	NextDue time.Time `json:"next_due,omitzero"`
+}
+
+// Summary counts the files listed in batches not done, as due or waiting
+// at now for grace. A batch whose commit time is not known yet counts as
+// waiting a full grace from now.
+func (j *Journal) Summary(now time.Time, grace time.Duration) JournalSummary {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	n := 0
-	for _, paths := range j.open {
-		n += len(paths)
+	return summarize(j.open, now, grace)
+}
+
+func summarize(batches map[int64]*journalBatch, now time.Time, grace time.Duration) JournalSummary {
+	var s JournalSummary
+	for _, b := range batches {
+		due := now.Add(grace)
+		if !b.gone.IsZero() && !b.gone.After(now) {
+			due = b.gone.Add(grace)
+		}
+		if !due.After(now) {
+			s.Due += b.files
+			continue
+		}
+		s.Waiting += b.files
+		if s.NextDue.IsZero() || due.Before(s.NextDue) {
+			s.NextDue = due
+		}
 	}
-	return n
+	return s
+}
+
+// dueLeft returns the batches that earlier runs left whose grace has
+// passed at now, and when the rows of the first of them went.
+func (j *Journal) dueLeft(now time.Time, grace time.Duration) (due map[int64]bool, gone time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	due = map[int64]bool{}
+	for seq, b := range j.open {
+		if b.left && !b.gone.IsZero() && !b.gone.Add(grace).After(now) {
+			due[seq] = true
+			if gone.IsZero() || b.gone.Before(gone) {
+				gone = b.gone
+			}
+		}
+	}
+	return due, gone
+}
+
+// eachLeft calls fn for every file of the batches in want, as an earlier
+// run wrote them, streaming them from the file.
+func (j *Journal) eachLeft(want map[int64]bool, fn func(batch int64, path string) error) error {
+	if len(want) == 0 {
+		return nil
+	}
+	_, err := parseJournal(io.NewSectionReader(j.f, 0, j.read), func(batch int64, path string) error {
+		if want[batch] {
+			return fn(batch, path)
+		}
+		return nil
+	})
+	return err
 }
 
 // Close ends the run's use of the journal and unlocks it. When every
@@ -262,31 +408,65 @@ func (j *Journal) Close() error {
 		}
 		return nil
 	}
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "%s media-root=%s\n", journalMagic, strconv.Quote(j.media))
-	for seq := int64(1); seq < j.next; seq++ {
-		paths, ok := j.open[seq]
-		if !ok {
-			continue
-		}
-		fmt.Fprintf(&buf, "batch %d %s\n", seq, j.at[seq].Format(time.RFC3339Nano))
-		for _, p := range paths {
-			fmt.Fprintf(&buf, "file %s\n", strconv.Quote(p))
-		}
+	if j.done == 0 {
+		return nil // nothing to drop
 	}
-	if int64(buf.Len()) >= j.size {
-		return nil // nothing to gain
-	}
+	return j.compact()
+}
+
+// compact rewrites the journal with the batches not done, each with its
+// files and its gone time, streaming it through a new file.
+func (j *Journal) compact() error {
 	tmp := j.name + ".tmp"
-	if err := writeSynced(j.fsys, tmp, buf.Bytes()); err != nil {
-		j.fsys.Remove(tmp)
+	f, err := createJournalTemp(j.fsys, tmp)
+	if err != nil {
 		return fmt.Errorf("compact %s: %w", j.name, err)
 	}
-	if err := j.fsys.Rename(tmp, j.name); err != nil {
+	err = j.writeOpen(f)
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = j.fsys.Rename(tmp, j.name)
+	}
+	if err != nil {
 		j.fsys.Remove(tmp)
 		return fmt.Errorf("compact %s: %w", j.name, err)
 	}
 	return syncDir(j.fsys, filepath.Dir(j.name))
+}
+
+// writeOpen writes the batches not done to w, in the journal's format.
+func (j *Journal) writeOpen(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, "%s %s media-root=%s\n", journalMagic, journalVersion, strconv.Quote(j.media))
+	last := int64(-1)
+	finish := func() {
+		if b := j.open[last]; b != nil && !b.gone.IsZero() {
+			fmt.Fprintf(bw, "gone %d %s\n", last, b.gone.Format(time.RFC3339Nano))
+		}
+	}
+	_, err := parseJournal(io.NewSectionReader(j.f, 0, j.size), func(batch int64, path string) error {
+		b := j.open[batch]
+		if b == nil {
+			return nil
+		}
+		if batch != last {
+			finish()
+			last = batch
+			fmt.Fprintf(bw, "batch %d %s\n", batch, b.at.Format(time.RFC3339Nano))
+		}
+		_, err := fmt.Fprintf(bw, "file %s\n", strconv.Quote(path))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	finish()
+	return bw.Flush()
 }
 
 func (j *Journal) release() {
@@ -295,109 +475,4 @@ func (j *Journal) release() {
 		j.unlock = nil
 	}
 	j.f.Close()
-}
-
-// parsedJournal is what a journal file holds.
-type parsedJournal struct {
-	media    string
-	left     []Entry // files of batches not done, in order
-	maxBatch int64
-	whole    int64 // bytes up to the end of the last whole line
-}
-
-// parseJournal reads a journal. A last line without its newline is torn
-// and ignored; any other line that is not a record is an error, since the
-// tool is the only writer.
-func parseJournal(b []byte) (parsedJournal, error) {
-	var p parsedJournal
-	type batch struct {
-		at    time.Time
-		files []string
-	}
-	batches := map[int64]*batch{}
-	var order []int64
-	var cur *batch
-	end := bytes.LastIndexByte(b, '\n') + 1
-	p.whole = int64(end)
-	sc := bufio.NewScanner(bytes.NewReader(b[:end]))
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if n == 1 {
-			media, ok := strings.CutPrefix(line, journalMagic+" media-root=")
-			var err error
-			if ok {
-				p.media, err = strconv.Unquote(media)
-			}
-			if !ok || err != nil {
-				return p, fmt.Errorf("line 1: not a cleanup-stale journal")
-			}
-			continue
-		}
-		kind, arg, _ := strings.Cut(line, " ")
-		var err error
-		switch kind {
-		case "batch":
-			seqText, atText, _ := strings.Cut(arg, " ")
-			var seq int64
-			var at time.Time
-			if seq, err = strconv.ParseInt(seqText, 10, 64); err == nil {
-				at, err = time.Parse(time.RFC3339Nano, atText)
-			}
-			if err == nil {
-				cur = &batch{at: at}
-				batches[seq] = cur
-				order = append(order, seq)
-				p.maxBatch = max(p.maxBatch, seq)
-			}
-		case "file":
-			var path string
-			if path, err = strconv.Unquote(arg); err == nil {
-				if cur == nil {
-					err = errors.New("file before any batch")
-				} else {
-					cur.files = append(cur.files, path)
-				}
-			}
-		case "done":
-			var seq int64
-			if seq, err = strconv.ParseInt(arg, 10, 64); err == nil {
-				delete(batches, seq)
-			}
-		default:
-			err = errors.New("unknown record")
-		}
-		if err != nil {
-			return p, fmt.Errorf("line %d: %q: %v", n, line, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return p, err
-	}
-	for _, seq := range order {
-		if bt, ok := batches[seq]; ok {
-			for _, f := range bt.files {
-				p.left = append(p.left, Entry{Batch: seq, At: bt.at, Path: f})
-			}
-		}
-	}
-	return p, nil
-}
-
-// ReadJournal returns the files that the journal at name lists in batches
-// not done, without locking, creating or changing it. A missing journal
-// lists none. Dry runs and stats report how many there are.
-func ReadJournal(fsys afero.Fs, name string) ([]Entry, error) {
-	b, err := afero.ReadFile(fsys, name)
-	if errors.Is(err, iofs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrJournal, err)
-	}
-	p, err := parseJournal(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrJournal, name, err)
-	}
-	return p.left, nil
 }

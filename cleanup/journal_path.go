@@ -24,30 +24,35 @@ const journalSuffix = ".cleanup-stale-pending"
 //   - else in the user's XDG state directory, ~/.local/state/cleanup-stale,
 //     which is created when create is set.
 //
-// In a shared directory, each database has its own file, named after the
-// database and a hash of its full name.
+// The journal is named for the database's identity, not for the spelling
+// that reached it, so that one database has one journal and one lock:
+// next to a SQLite file, the name is the file's own, symlinks resolved
+// (alias.sqlite3, a link to db.sqlite3, shares db.sqlite3's journal); in a
+// shared directory, each database has its own file, named after the
+// database and a hash of its identity (store.DB's Identity).
 func JournalPath(db store.DB, stateDir string, create bool) (string, error) {
 	name := db.Name()
 	if db.Local() {
-		abs, err := filepath.Abs(name)
+		real, err := realPath(name)
 		if err != nil {
 			return "", fmt.Errorf("%w: %v", ErrJournal, err)
 		}
 		if stateDir == "" {
-			return abs + journalSuffix, nil
+			return real + journalSuffix, nil
 		}
-		name = abs
+		name = real
 	}
+	id := db.Identity()
 	if stateDir != "" {
 		fi, err := os.Stat(stateDir)
 		if err != nil || !fi.IsDir() {
 			return "", fmt.Errorf("%w: state directory %s: not a directory", ErrJournal, stateDir)
 		}
-		return filepath.Join(stateDir, journalFile(name)), nil
+		return filepath.Join(stateDir, journalFile(name, id)), nil
 	}
 	if dirs := os.Getenv("STATE_DIRECTORY"); dirs != "" {
 		dir, _, _ := strings.Cut(dirs, ":")
-		return filepath.Join(dir, journalFile(name)), nil
+		return filepath.Join(dir, journalFile(name, id)), nil
 	}
 	base := os.Getenv("XDG_STATE_HOME")
 	if base == "" {
@@ -63,14 +68,29 @@ func JournalPath(db store.DB, stateDir string, create bool) (string, error) {
 			return "", fmt.Errorf("%w: %v", ErrJournal, err)
 		}
 	}
-	return filepath.Join(dir, journalFile(name)), nil
+	return filepath.Join(dir, journalFile(name, id)), nil
 }
 
-// journalFile names the journal of the database called name in a shared
-// directory: its last path element, made safe, and a hash of the whole
-// name, e.g. printdesk-3f2a9c1e.cleanup-stale-pending.
-func journalFile(name string) string {
-	sum := sha256.Sum256([]byte(name))
+// realPath is the absolute path of the file at name with every symlink
+// resolved; name itself, made absolute, when there is no such file (an
+// in-memory database).
+func realPath(name string) (string, error) {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real, nil
+	}
+	return abs, nil
+}
+
+// journalFile names the journal of the database called name, whose
+// identity is id, in a shared directory: the last path element of its
+// name, made safe, and a hash of its identity, e.g.
+// printdesk-3f2a9c1e.cleanup-stale-pending.
+func journalFile(name, id string) string {
+	sum := sha256.Sum256([]byte(id))
 	label := name
 	if i := strings.IndexAny(label, "?#"); i >= 0 {
 		label = label[:i]

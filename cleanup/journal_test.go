@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 
@@ -40,15 +41,11 @@ func journalText(t *testing.T, fsys afero.Fs, name string) string {
 
 func pendingPaths(t *testing.T, fsys afero.Fs, name string) []string {
 	t.Helper()
-	left, err := cleanup.ReadJournal(fsys, name)
+	left, err := cleanup.JournalFiles(fsys, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, e := range left {
-		out = append(out, e.Path)
-	}
-	return out
+	return left
 }
 
 // TestJournalLifecycle: a batch is listed, fsynced, marked done; a run that
@@ -78,21 +75,13 @@ func TestJournalLifecycle(t *testing.T) {
 		// Batch two and the failed file of batch one stay, nothing else.
 		assertEqual(t, "pending after close", sorted(pendingPaths(t, fsys, name)),
 			[]string{"stl/-dash.stl", "stl/b.stl", `stl/with "quotes" and ü.stl`})
-		if text := journalText(t, fsys, name); strings.Contains(text, "a.stl") || !strings.HasPrefix(text, "cleanup-stale pending removals v1 media-root=\"media\"\n") {
+		if text := journalText(t, fsys, name); strings.Contains(text, "a.stl") || !strings.HasPrefix(text, "cleanup-stale pending removals v2 media-root=\"media\"\n") {
 			t.Errorf("compacted journal:\n%s", text)
 		}
 
 		j = openJournal(t, fsys, name)
-		assertEqual(t, "left for the next run", len(j.Left()), 3)
-		batches := map[int64]bool{}
-		for _, e := range j.Left() {
-			batches[e.Batch] = true
-		}
-		var seqs []int64
-		for b := range batches {
-			seqs = append(seqs, b)
-		}
-		if err := j.Finish(nil, seqs...); err != nil {
+		assertEqual(t, "left for the next run", j.Summary(time.Now(), 0).Due, int64(3))
+		if err := j.Finish(nil, cleanup.LeftBatches(j)...); err != nil {
 			t.Fatal(err)
 		}
 		if err := j.Close(); err != nil {
@@ -117,7 +106,7 @@ func TestJournalTornLastRecord(t *testing.T) {
 			}
 			assertEqual(t, "pending with a torn "+torn, pendingPaths(t, fsys, name), []string{"stl/a.stl", "stl/b.stl"})
 			j := openJournal(t, fsys, name)
-			assertEqual(t, "left", len(j.Left()), 2)
+			assertEqual(t, "left", j.Summary(time.Now(), 0).Due, int64(2))
 			if _, err := j.Add([]string{"stl/d.stl"}); err != nil {
 				t.Fatal(err)
 			}

@@ -2,56 +2,127 @@ package cleanup
 
 import (
 	"context"
+	"time"
+
+	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 )
 
-// finishJournal finishes what an interrupted run left in the journal: it
-// removes each listed file that no row references now, and drops the
-// entry either way. A listed file whose row is still there belongs to a
-// batch whose deletion never committed (or is shared): it stays. A file
-// modified after its batch was written is a new upload that took a free
-// name: it stays too. A file that cannot be removed stays listed, for the
-// next run.
+// finishDue finishes what earlier runs left in the journal and is due:
+// the files of batches whose rows have been gone for the file grace. It
+// removes each such file that no row references now, by what it is or by
+// its spelling (fs.Keys), and drops the entry either way. A listed file
+// whose row is still there belongs to a batch whose deletion never
+// committed, or a row that the web app wrote back, or one that shares it:
+// it stays. A file's times play no part: a file whose row is gone goes,
+// however it was touched. A file that cannot be removed stays listed, for
+// the next run; an entry that is not a clean path under MEDIA_ROOT is
+// reported and dropped, since no run could ever honour it.
 //
 // Nothing indexes the files, so this reads every row's file once, in short
-// reads (see references); it happens only after a crash. Files are
-// compared by what they are, not by spelling (fs.Keys).
-func (r *runner) finishJournal(ctx context.Context) error {
-	left := r.journal.Left()
-	if len(left) == 0 {
+// reads, into a set whose memory does not grow with the table (see
+// references), and streams the journal's files from the file.
+func (r *runner) finishDue(ctx context.Context) error {
+	due, gone := r.journal.dueLeft(r.journal.now(), r.opt.FileGrace)
+	if len(due) == 0 {
 		return nil
 	}
-	r.rep.Pending = int64(len(left))
 	keys := fs.NewKeys(r.media)
 	defer keys.Close()
-	refs, err := loadReferences(ctx, r.db, keys)
+	refs, err := loadReferences(ctx, r.db, keys, r.spill())
 	if err != nil {
 		return err
 	}
-	var batches []int64
-	var gone []string
-	for i, e := range left {
-		if i == 0 || e.Batch != left[i-1].Batch {
-			batches = append(batches, e.Batch)
+	defer refs.close()
+	var chunk []string
+	flush := func() error {
+		failed := r.removeLeft(chunk)
+		chunk = chunk[:0]
+		if len(failed) == 0 {
+			return nil
 		}
-		if refs.has(keys, e.Path) {
-			continue
-		}
-		if mt, err := fs.ModTime(r.media, e.Path); err == nil && mt.After(e.At) {
-			r.opt.Log.Warn("a file listed by an interrupted run was written again since; kept", "path", e.Path)
-			continue
-		}
-		gone = append(gone, e.Path)
+		_, err := r.journal.retry(failed, gone)
+		return err
 	}
-	var failed []string
-	for i, err := range fs.RemoveMany(r.media, gone) {
+	err = r.journal.eachLeft(due, func(_ int64, path string) error {
+		r.rep.Pending++
+		if _, err := fs.CleanPath(path); err != nil {
+			r.opt.Log.Error("journal entry refused and dropped: not a clean path under MEDIA_ROOT", "path", path, "error", err)
+			r.rep.addFailure(Failure{Path: path, Error: "journal entry refused: " + err.Error()})
+			return nil
+		}
+		used, err := refs.has(keys, path)
+		if err != nil || used {
+			return err
+		}
+		if chunk = append(chunk, path); len(chunk) == maxFilesPerBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	batches := make([]int64, 0, len(due))
+	for seq := range due {
+		batches = append(batches, seq)
+	}
+	return r.journal.Finish(nil, batches...)
+}
+
+// removeLeft removes files whose rows are gone and returns those that
+// could not be removed, each reported.
+func (r *runner) removeLeft(names []string) (failed []string) {
+	for i, err := range removeAll(r.media, names, r.opt.Workers) {
 		if err != nil {
-			r.opt.Log.Error("cannot remove a file whose row an interrupted run deleted; the journal keeps it",
-				"path", gone[i], "error", err)
-			r.rep.addFailure(Failure{Path: gone[i], Error: err.Error()})
-			failed = append(failed, gone[i])
+			r.opt.Log.Error("cannot remove a file whose row is gone; the journal keeps it for the next run",
+				"path", names[i], "error", err)
+			r.rep.addFailure(Failure{Path: names[i], Error: err.Error()})
+			failed = append(failed, names[i])
 		}
 	}
-	return r.journal.Finish(failed, batches...)
+	return failed
+}
+
+// removeAll removes the files at names with up to workers at once, in one
+// chunk per worker: on a disk each worker removes its files one by one
+// (unlinks overlap well across workers); on S3 each chunk is a
+// DeleteObjects request or a few. It returns one error per name.
+func removeAll(media afero.Fs, names []string, workers int) []error {
+	errs := make([]error, len(names))
+	if len(names) == 0 {
+		return errs
+	}
+	size := (len(names) + workers - 1) / workers
+	done := make(chan struct{})
+	n := 0
+	for start := 0; start < len(names); start += size {
+		end := min(start+size, len(names))
+		n++
+		go func() {
+			defer func() { done <- struct{}{} }()
+			copy(errs[start:end], fs.RemoveMany(media, names[start:end]))
+		}()
+	}
+	for range n {
+		<-done
+	}
+	return errs
+}
+
+// spill is where the run's sets of files may spill to disk.
+func (r *runner) spill() spill { return spill{dir: r.opt.TempDir, limit: r.opt.hashLimit} }
+
+// noteWaiting reports the files that wait in the journal for their grace
+// when the run ends.
+func (r *runner) noteWaiting(now time.Time) {
+	s := r.journal.Summary(now, r.opt.FileGrace)
+	r.rep.Waiting, r.rep.NextDue = s.Waiting+s.Due, s.NextDue
+	if s.Due > 0 {
+		r.rep.NextDue = now // listed again after a failure: the next run retries
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/maphash"
 	"path"
-	"slices"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
@@ -17,29 +16,43 @@ import (
 // Nothing indexes stl_file, so the only way to ask is to read every row's
 // file, in short reads, once per run. Each file is kept as a 64-bit hash
 // of its fs.Keys key, so that two spellings of one file (a directory
-// symlink, a file symlink) count as one, in 8 bytes a row. A hash
-// collision can only make a file look used: it spares a file, never
-// removes one.
+// symlink, a file symlink) count as one, in 8 bytes a row, in a hashSet,
+// which keeps its memory flat however large the table: past a limit, the
+// hashes go to a temporary file. A hash collision can only make a file
+// look used: it spares a file, never removes one.
 type references struct {
-	seed   maphash.Seed
-	hashes []uint64        // every row read by the first scan, sorted
-	added  map[uint64]bool // rows read later, by readNew
-	maxID  int64           // rows above this id were not read
+	seed  maphash.Seed
+	set   *hashSet        // every row read by the first scan
+	added map[uint64]bool // rows read later, by readNew
+	maxID int64           // rows above this id were not read
+}
+
+// spill says where a hashSet may put its temporary file (dir, "" for the
+// system's), and how many hashes it may hold in memory (0 for the
+// default).
+type spill struct {
+	dir   string
+	limit int
 }
 
 // loadReferences reads every row's file.
-func loadReferences(ctx context.Context, db protocol.DB, keys fs.Keys) (*references, error) {
-	r := &references{seed: maphash.MakeSeed(), added: map[uint64]bool{}}
+func loadReferences(ctx context.Context, db protocol.DB, keys fs.Keys, sp spill) (*references, error) {
+	r := &references{seed: maphash.MakeSeed(), set: newHashSet(sp.dir, sp.limit), added: map[uint64]bool{}}
 	maxID, err := db.EachFile(ctx, 0, func(_ int64, file string) error {
 		for _, k := range namesOf(keys, file) {
-			r.hashes = append(r.hashes, r.hash(k))
+			if err := r.set.add(r.hash(k)); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+	if err == nil {
+		err = r.set.seal()
+	}
 	if err != nil {
+		r.close()
 		return nil, err
 	}
-	slices.Sort(r.hashes)
 	r.maxID = maxID
 	return r, nil
 }
@@ -48,15 +61,21 @@ func (r *references) hash(key string) uint64 { return maphash.String(r.seed, key
 
 // has reports whether a row read so far names the file at name, by what
 // it is now or by its spelling.
-func (r *references) has(keys fs.Keys, name string) bool {
+func (r *references) has(keys fs.Keys, name string) (bool, error) {
 	for _, k := range namesOf(keys, name) {
 		h := r.hash(k)
-		if _, found := slices.BinarySearch(r.hashes, h); found || r.added[h] {
-			return true
+		if r.added[h] {
+			return true, nil
+		}
+		if found, err := r.set.has(h); found || err != nil {
+			return found, err
 		}
 	}
-	return false
+	return false, nil
 }
+
+// close releases the set's temporary file.
+func (r *references) close() { r.set.close() }
 
 // namesOf returns the keys a file is known by: what it is (fs.Keys) and,
 // where that differs, its clean spelling. A key is taken when the file is
@@ -82,17 +101,6 @@ func (r *references) readNew(ctx context.Context, db protocol.DB, keys fs.Keys) 
 	return err
 }
 
-// repeated returns the hashes that the first scan met more than once.
-func (r *references) repeated() map[uint64]bool {
-	twice := map[uint64]bool{}
-	for i := 1; i < len(r.hashes); i++ {
-		if r.hashes[i] == r.hashes[i-1] {
-			twice[r.hashes[i]] = true
-		}
-	}
-	return twice
-}
-
 // sharing is what the cleanup needs from one scan: the rows that may
 // share a file with another row, by key, and where the scan stopped. The
 // write transaction then checks only those rows, plus the rows added
@@ -102,13 +110,13 @@ type sharing struct {
 	maxID    int64
 }
 
-func loadSharing(ctx context.Context, db protocol.DB, keys fs.Keys) (*sharing, error) {
-	refs, err := loadReferences(ctx, db, keys)
+func loadSharing(ctx context.Context, db protocol.DB, keys fs.Keys, sp spill) (*sharing, error) {
+	refs, err := loadReferences(ctx, db, keys, sp)
 	if err != nil {
 		return nil, err
 	}
-	twice := refs.repeated()
-	refs.hashes = nil
+	twice := refs.set.repeated
+	refs.close()
 	s := &sharing{suspects: map[string][]int64{}, maxID: refs.maxID}
 	if len(twice) == 0 {
 		return s, nil

@@ -1,8 +1,6 @@
 package cleanup
 
 import (
-	"sync"
-
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
@@ -26,27 +24,13 @@ func (r *runner) remove(batch int64, del protocol.Deleted) *removal {
 		return nil
 	}
 	m := &removal{batch: batch, done: make(chan struct{}), rows: r.unshared(del)}
-	m.errs = make([]error, len(m.rows))
 	go func() {
 		defer close(m.done)
-		// The files go in one chunk per worker: on a disk each worker
-		// removes its files one by one (unlinks overlap well across
-		// workers); on S3 each chunk is a DeleteObjects request or a few.
-		var wg sync.WaitGroup
-		size := (len(m.rows) + r.opt.Workers - 1) / r.opt.Workers
-		for start := 0; start < len(m.rows); start += size {
-			end := min(start+size, len(m.rows))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				names := make([]string, end-start)
-				for i := range names {
-					names[i] = m.rows[start+i].File
-				}
-				copy(m.errs[start:end], fs.RemoveMany(r.media, names))
-			}()
+		names := make([]string, len(m.rows))
+		for i, s := range m.rows {
+			names[i] = s.File
 		}
-		wg.Wait()
+		m.errs = removeAll(r.media, names, r.opt.Workers)
 	}()
 	return m
 }

@@ -35,10 +35,16 @@ type Report struct {
 	// LockHeldMS is how long the run held the database's write lock in
 	// all, in milliseconds: what the web app feels.
 	LockHeldMS float64 `json:"lock_held_ms"`
-	// Pending counts the files that an interrupted run had left in the
-	// journal, finished at the start of this run (or, in a dry run, still
-	// waiting for the next real run).
+	// Pending counts the files that earlier runs left in the journal and
+	// that were due: this run finished them at its start (or, in a dry run,
+	// the next real run will).
 	Pending int64 `json:"pending"`
+	// Waiting counts the files that the journal still lists when the run
+	// ends: files whose rows are gone, waiting for their grace (see
+	// Options.FileGrace), or for a retry. NextDue is when the next run can
+	// remove the first of them; zero when none waits.
+	Waiting int64     `json:"waiting"`
+	NextDue time.Time `json:"next_due,omitzero"`
 }
 
 // Failure is something the run had to leave: a stale row whose file could

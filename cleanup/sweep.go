@@ -25,8 +25,9 @@ const DefaultSweepBatch = 200
 // SweepOptions tunes an orphan sweep (docs/design.md, Sweep).
 type SweepOptions struct {
 	Now time.Time
-	// Grace spares files modified less than Grace before Now: a fresh
-	// upload whose row the web app has not committed yet.
+	// Grace spares files written or changed less than Grace before Now: a
+	// fresh upload whose row the web app has not committed yet (see
+	// fs.Fresh).
 	Grace time.Duration
 	// UploadDir is the directory under MEDIA_ROOT to sweep, like "stl".
 	UploadDir string
@@ -38,6 +39,9 @@ type SweepOptions struct {
 	// Orphan, if set, is called for each orphan found, before it is
 	// removed (or, in a dry run, instead).
 	Orphan func(path string) error
+	// TempDir is where the sweep may spill its set of the table's files
+	// when it is too large for memory; "" means the system's.
+	TempDir string
 }
 
 // SweepReport is what a sweep did. Its JSON form is the --json output.
@@ -93,10 +97,11 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (
 	}
 	keys := fs.NewKeys(media)
 	defer keys.Close()
-	refs, err := loadReferences(ctx, pdb, keys)
+	refs, err := loadReferences(ctx, pdb, keys, spill{dir: opt.TempDir})
 	if err != nil {
 		return rep, err
 	}
+	defer refs.close()
 	s := &sweeper{db: pdb, media: media, opt: opt, rep: rep, refs: refs, keys: keys}
 	if err := walkFiles(ctx, media, dir, s.visit); err != nil {
 		return rep, err
@@ -116,8 +121,11 @@ type sweeper struct {
 
 func (s *sweeper) visit(ctx context.Context, p string, fi iofs.FileInfo) error {
 	s.rep.Scanned++
-	if s.opt.Now.Sub(fi.ModTime()) < s.opt.Grace || s.refs.has(s.keys, p) {
+	if fs.Fresh(fi, s.opt.Now, s.opt.Grace) {
 		return nil
+	}
+	if used, err := s.refs.has(s.keys, p); used || err != nil {
+		return err
 	}
 	s.rep.Orphans++
 	if s.opt.Orphan != nil {
@@ -149,7 +157,11 @@ func (s *sweeper) flush(ctx context.Context) error {
 	}
 	var orphans []string
 	for _, p := range s.pending {
-		if !s.refs.has(s.keys, p) {
+		used, err := s.refs.has(s.keys, p)
+		if err != nil {
+			return err
+		}
+		if !used {
 			orphans = append(orphans, p)
 		}
 	}

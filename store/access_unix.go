@@ -4,7 +4,9 @@ package store
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,4 +29,12 @@ func checkAccess(path string, readOnly bool) error {
 		return fmt.Errorf("%w: cannot write in %s, where SQLite keeps its journal", ErrAccess, dir)
 	}
 	return nil
+}
+
+// fileIdentity names the file that fi describes by its device and inode.
+func fileIdentity(fi fs.FileInfo, path string) string {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fmt.Sprintf("sqlite:%d:%d", uint64(st.Dev), uint64(st.Ino))
+	}
+	return "sqlite-path:" + path
 }

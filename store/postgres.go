@@ -15,6 +15,7 @@ import (
 type pgDB struct {
 	reads
 	name        string
+	id          string
 	readOnly    bool
 	busyTimeout time.Duration // the longest wait for another session
 }
@@ -58,8 +59,18 @@ func openPostgres(ctx context.Context, rawURL string, opt Options) (DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if err := db.QueryRowContext(ctx, postgresIdentity).Scan(&d.id); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", name, classifyPostgres("read the database's identity", err))
+	}
 	return d, nil
 }
+
+// postgresIdentity names the database whatever URL reached it: the
+// cluster's system identifier (from its control file, the same for every
+// address of the server) and the database's oid.
+const postgresIdentity = `SELECT 'postgres:' || system_identifier || ':' ||
+(SELECT oid FROM pg_database WHERE datname = current_database()) FROM pg_control_system()`
 
 // sessionSettings adds the settings of opt to the connection's startup
 // parameters. They are session settings, sent with every connection that
@@ -130,6 +141,10 @@ func (d *pgDB) Name() string { return d.name }
 
 // Local is false: the database lives on a server, maybe on another host.
 func (d *pgDB) Local() bool { return false }
+
+// Identity is the cluster's system identifier and the database's oid (see
+// DB).
+func (d *pgDB) Identity() string { return d.id }
 
 // Close closes the connection.
 func (d *pgDB) Close() error { return d.db.Close() }

@@ -17,6 +17,7 @@ import (
 type sqliteDB struct {
 	reads
 	name     string
+	id       string
 	readOnly bool
 }
 
@@ -46,6 +47,7 @@ func openSQLiteFile(ctx context.Context, path string, opt Options) (DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	d.id = fileIdentity(fi, path)
 	return d, nil
 }
 
@@ -55,7 +57,12 @@ func openSQLiteFile(ctx context.Context, path string, opt Options) (DB, error) {
 // added to dsn, read-only included (mode=ro, unless dsn sets a mode). The
 // schema is checked as in Open.
 func OpenDSN(ctx context.Context, dsn string, opt Options) (DB, error) {
-	return openSQLite(ctx, dsn, dsn, opt)
+	d, err := openSQLite(ctx, dsn, dsn, opt)
+	if err != nil {
+		return nil, err
+	}
+	d.id = "sqlite-dsn:" + dsn
+	return d, nil
 }
 
 func openSQLite(ctx context.Context, dsn, name string, opt Options) (*sqliteDB, error) {
@@ -81,6 +88,9 @@ func (d *sqliteDB) Name() string { return d.name }
 
 // Local is true: a SQLite database is a file on this host.
 func (d *sqliteDB) Local() bool { return true }
+
+// Identity is the database file's device and inode (see DB).
+func (d *sqliteDB) Identity() string { return d.id }
 
 // Close closes the database.
 func (d *sqliteDB) Close() error { return d.db.Close() }

@@ -35,6 +35,13 @@ type DB interface {
 	// Local reports whether the database is a file on this host (SQLite),
 	// whose directory is where its journal belongs.
 	Local() bool
+	// Identity names the database itself, whatever spelling reached it:
+	// the device and inode of a SQLite file (two paths to one file, a
+	// symlink, say, have one identity); the cluster's system identifier
+	// and the database's oid on PostgreSQL (two URLs of one database
+	// have one). The pending-removal journal is named after it, so that
+	// one database has one journal and one lock.
+	Identity() string
 	// Close closes the database.
 	Close() error
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/afero"
@@ -78,6 +79,7 @@ func cleanupAction(c *cli.Context) error {
 			Pause:     c.Duration("pause"),
 			Workers:   c.Int("workers"),
 			LockShare: c.Float64("lock-share"),
+			FileGrace: cfg.fileGrace,
 			Log:       log,
 		},
 		out:    newPrinter(c.App.Writer, cfg.json),
@@ -170,7 +172,7 @@ func (j *cleanupJob) once(ctx context.Context) error {
 // preview is the dry run: it lists what a real run would delete, and how
 // many removals an interrupted run left pending, and writes nothing.
 func (j *cleanupJob) preview(ctx context.Context, db store.DB, media afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
-	pending, err := j.cfg.pending(db)
+	left, err := j.cfg.journalSummary(db)
 	if err != nil {
 		return &cleanup.Report{}, err
 	}
@@ -178,11 +180,23 @@ func (j *cleanupJob) preview(ctx context.Context, db store.DB, media afero.Fs, o
 	if err != nil {
 		return rep, err
 	}
-	rep.Pending = pending
-	if pending > 0 {
-		j.log.Warn("an interrupted run left file removals pending; the next real run finishes them", "pending", pending)
+	rep.Pending, rep.Waiting, rep.NextDue = left.Due, left.Waiting, left.NextDue
+	if left.Due > 0 {
+		j.log.Warn("earlier runs left files whose rows are gone; the next real run removes them", "pending", left.Due)
 	}
+	j.noteWaiting(rep)
 	return rep, j.out.endListing(rep)
+}
+
+// noteWaiting says on stderr, in one line, how many files wait in the
+// journal for their grace, and from when a run removes them: a run that
+// leaves files behind never reads as if all were done.
+func (j *cleanupJob) noteWaiting(rep *cleanup.Report) {
+	if rep.Waiting == 0 {
+		return
+	}
+	j.log.Info("files whose rows are gone wait in the journal; the first run from next_due on removes them",
+		"waiting", rep.Waiting, "file_grace", j.cfg.fileGrace, "next_due", rep.NextDue.UTC().Format(time.RFC3339))
 }
 
 // run is a real run: it takes the journal, cleans up, and reports.
@@ -196,11 +210,13 @@ func (j *cleanupJob) run(ctx context.Context, db store.DB, media afero.Fs, opt c
 		return &cleanup.Report{}, err
 	}
 	opt.Progress = j.errOut.progress(ctx, db, opt)
+	opt.TempDir = filepath.Dir(path)
 	rep, err := cleanup.Run(ctx, db, media, journal, opt)
 	if cerr := journal.Close(); err == nil {
 		err = cerr
 	}
 	j.errOut.clear()
+	j.noteWaiting(rep)
 	if perr := j.out.report(rep); err == nil {
 		err = perr
 	}

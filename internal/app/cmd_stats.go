@@ -44,14 +44,14 @@ func statsAction(c *cli.Context) error {
 	if err != nil {
 		return runError{cfg.explain(err)}
 	}
-	pending, err := cfg.pending(db)
+	left, err := cfg.journalSummary(db)
 	if err != nil {
 		return err
 	}
 	if cfg.json {
-		err = printStatsJSON(c.App.Writer, st, pending, cfg.ttlHours, cutoff, now)
+		err = printStatsJSON(c.App.Writer, st, left, cfg.ttlHours, cutoff, now)
 	} else {
-		err = printStats(c.App.Writer, st, pending, cfg.ttlHours, cutoff, now)
+		err = printStats(c.App.Writer, st, left, cfg.ttlHours, cutoff, now)
 	}
 	if err != nil {
 		return runError{err}
@@ -59,7 +59,7 @@ func statsAction(c *cli.Context) error {
 	return nil
 }
 
-func printStats(w io.Writer, st *store.Stats, pending int64, ttlHours int, cutoff, now time.Time) error {
+func printStats(w io.Writer, st *store.Stats, left cleanup.JournalSummary, ttlHours int, cutoff, now time.Time) error {
 	var total, stale int64
 	fmt.Fprintln(w, "Submissions by status:")
 	statuses := sortedKeys(st.ByStatus)
@@ -80,7 +80,12 @@ func printStats(w io.Writer, st *store.Stats, pending int64, ttlHours int, cutof
 		fmt.Fprintf(w, "Oldest stale: %s (%s), %s %s, %s ago\n", st.Oldest.Slug, st.Oldest.Status,
 			sinceVerb(st.Oldest.Status), st.Since.Format(timeJSON), age(now.Sub(st.Since)))
 	}
-	_, err := fmt.Fprintf(w, "Pending file removals (left by an interrupted run): %d\n", pending)
+	fmt.Fprintf(w, "Files whose rows are gone, due for removal by the next run: %d\n", left.Due)
+	waiting := fmt.Sprintf("Files whose rows are gone, waiting for their grace: %d", left.Waiting)
+	if left.Waiting > 0 {
+		waiting += fmt.Sprintf(" (the first is due at %s)", left.NextDue.UTC().Format(time.RFC3339))
+	}
+	_, err := fmt.Fprintln(w, waiting)
 	return err
 }
 
@@ -95,7 +100,7 @@ func sinceVerb(status string) string {
 	return "changed"
 }
 
-func printStatsJSON(w io.Writer, st *store.Stats, pending int64, ttlHours int, cutoff, now time.Time) error {
+func printStatsJSON(w io.Writer, st *store.Stats, left cleanup.JournalSummary, ttlHours int, cutoff, now time.Time) error {
 	out := struct {
 		TTLHours    int              `json:"ttl_hours"`
 		Cutoff      string           `json:"cutoff"`
@@ -105,7 +110,10 @@ func printStatsJSON(w io.Writer, st *store.Stats, pending int64, ttlHours int, c
 		OldestSlug  *string          `json:"oldest_stale_slug"`
 		OldestAge   *float64         `json:"oldest_stale_age_seconds"`
 		Pending     int64            `json:"pending"`
-	}{TTLHours: ttlHours, Cutoff: cutoff.Format(timeJSON), ByStatus: st.ByStatus, Stale: st.Stale, Pending: pending}
+		Waiting     int64            `json:"waiting"`
+		NextDue     time.Time        `json:"next_due,omitzero"`
+	}{TTLHours: ttlHours, Cutoff: cutoff.Format(timeJSON), ByStatus: st.ByStatus, Stale: st.Stale,
+		Pending: left.Due, Waiting: left.Waiting, NextDue: left.NextDue}
 	if st.Oldest != nil {
 		since, slug, secs := st.Since.Format(timeJSON), st.Oldest.Slug, now.Sub(st.Since).Seconds()
 		out.OldestStale, out.OldestSlug, out.OldestAge = &since, &slug, &secs

@@ -44,6 +44,8 @@ func globalFlags(withEnv bool) []cli.Flag {
 	jsonEnv, jsonUsage := env(envPrefix+"JSON", "print one JSON object per run on stdout instead of text")
 	stateEnv, stateUsage := env(envPrefix+"STATE_DIR", "keep the pending-removal journal in `DIR` (default: next to a SQLite database; "+
 		"else $STATE_DIRECTORY, else ~/.local/state/cleanup-stale)")
+	graceEnv, graceUsage := env(envPrefix+"FILE_GRACE", "remove a file only once its row has been gone for `D`, "+
+		"since the web app may write a row it read before back; 0 removes files right after the commit")
 	return []cli.Flag{
 		&cli.StringFlag{Name: "db", Value: "db.sqlite3", EnvVars: dbEnv, Usage: dbUsage},
 		&cli.StringFlag{Name: "media-root", Value: "media", EnvVars: mediaEnv, Usage: mediaUsage},
@@ -52,6 +54,7 @@ func globalFlags(withEnv bool) []cli.Flag {
 		&cli.DurationFlag{Name: "busy-timeout", Value: 5 * time.Second, EnvVars: busyEnv, Usage: busyUsage},
 		&cli.BoolFlag{Name: "json", EnvVars: jsonEnv, Usage: jsonUsage},
 		&cli.StringFlag{Name: "state-dir", EnvVars: stateEnv, Usage: stateUsage},
+		&cli.DurationFlag{Name: "file-grace", Value: cleanup.DefaultFileGrace, EnvVars: graceEnv, Usage: graceUsage},
 	}
 }
 
@@ -65,6 +68,7 @@ type config struct {
 	busyTimeout time.Duration
 	json        bool
 	stateDir    string
+	fileGrace   time.Duration
 }
 
 // maxTTLHours keeps now - ttl within what time.Duration can hold.
@@ -90,6 +94,7 @@ func loadConfig(c *cli.Context) (config, error) {
 		busyTimeout: from(c, "busy-timeout").Duration("busy-timeout"),
 		json:        from(c, "json").Bool("json"),
 		stateDir:    from(c, "state-dir").String("state-dir"),
+		fileGrace:   from(c, "file-grace").Duration("file-grace"),
 	}
 	switch {
 	case cfg.db == "":
@@ -102,6 +107,8 @@ func loadConfig(c *cli.Context) (config, error) {
 		return cfg, usageError{fmt.Errorf("--ttl-hours %d: must be at most %d", cfg.ttlHours, maxTTLHours)}
 	case cfg.busyTimeout < 0:
 		return cfg, usageError{fmt.Errorf("--busy-timeout %s: must not be negative", cfg.busyTimeout)}
+	case cfg.fileGrace < 0:
+		return cfg, usageError{fmt.Errorf("--file-grace %s: must not be negative", cfg.fileGrace)}
 	}
 	if s := from(c, "now").String("now"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
@@ -187,18 +194,19 @@ func (cfg config) journalPath(db store.DB, create bool) (string, error) {
 	return p, nil
 }
 
-// pending counts the removals that db's journal still lists, without
-// locking, creating or changing anything: what a dry run and stats report.
-func (cfg config) pending(db store.DB) (int64, error) {
+// journalSummary counts the removals that db's journal still lists, due
+// and waiting, without locking, creating or changing anything: what a
+// dry run and stats report.
+func (cfg config) journalSummary(db store.DB) (cleanup.JournalSummary, error) {
 	p, err := cfg.journalPath(db, false)
 	if err != nil {
-		return 0, err
+		return cleanup.JournalSummary{}, err
 	}
-	left, err := cleanup.ReadJournal(afero.NewOsFs(), p)
+	s, err := cleanup.ReadJournal(afero.NewOsFs(), p, cfg.mediaID(), time.Now(), cfg.fileGrace)
 	if err != nil {
-		return 0, runError{err}
+		return s, runError{err}
 	}
-	return int64(len(left)), nil
+	return s, nil
 }
 
 // from returns the context whose value of the global flag name counts: the

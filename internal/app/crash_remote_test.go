@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/afero"
-
-	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
@@ -157,12 +154,8 @@ func checkRemoteInvariants(t *testing.T, raw *sql.DB, state string, object func(
 	journaled := map[string]bool{}
 	entries, _ := os.ReadDir(state)
 	for _, e := range entries {
-		left, err := cleanup.ReadJournal(afero.NewOsFs(), filepath.Join(state, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range left {
-			journaled[l.Path] = true
+		for _, f := range journaledFiles(t, filepath.Join(state, e.Name())) {
+			journaled[f] = true
 		}
 	}
 	for _, f := range s3.Files(t) {

@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
-	"github.com/spf13/afero"
 )
 
 // TestKillNine kills the real binary with SIGKILL at moments of a big
@@ -195,12 +193,8 @@ func checkCrashInvariants(t *testing.T, db, media string, liveBefore map[string]
 		}
 	}
 	journaled := map[string]bool{}
-	left, err := cleanup.ReadJournal(afero.NewOsFs(), db+".cleanup-stale-pending")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range left {
-		journaled[e.Path] = true
+	for _, f := range journaledFiles(t, db+".cleanup-stale-pending") {
+		journaled[f] = true
 	}
 	var orphans []string
 	for _, f := range filesIn(t, media) {

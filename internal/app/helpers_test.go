@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -152,7 +153,12 @@ var (
 )
 
 // TestMain removes the binary that the tests built, if any.
+//
+// The tests remove files right after their rows' commit, unless they say
+// otherwise: a run's files wait a file grace by default, and only the
+// tests of the grace are about that wait. A flag overrides this.
 func TestMain(m *testing.M) {
+	os.Setenv("CLEANUP_STALE_FILE_GRACE", "0")
 	code := m.Run()
 	if buildErr == nil && binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
@@ -336,4 +342,45 @@ func hasOpen(pid int, path string) bool {
 		}
 	}
 	return false
+}
+
+// journaledFiles reads the pending-removal journal at path as a person
+// would: the files of the batches that no "done" line closes.
+func journaledFiles(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	type entry struct {
+		batch, path string
+	}
+	var entries []entry
+	done := map[string]bool{}
+	batch := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		kind, arg, _ := strings.Cut(line, " ")
+		switch kind {
+		case "batch":
+			batch, _, _ = strings.Cut(arg, " ")
+		case "file":
+			p, err := strconv.Unquote(arg)
+			if err != nil {
+				t.Fatalf("journal %s: %q: %v", path, line, err)
+			}
+			entries = append(entries, entry{batch, p})
+		case "done":
+			done[arg] = true
+		}
+	}
+	var out []string
+	for _, e := range entries {
+		if !done[e.batch] {
+			out = append(out, e.path)
+		}
+	}
+	return out
 }

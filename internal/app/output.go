@@ -80,7 +80,9 @@ func (p *printer) endListing(r *cleanup.Report) error {
 		Failures   []cleanup.Failure `json:"failures"`
 		LockHeldMS float64           `json:"lock_held_ms"`
 		Pending    int64             `json:"pending"`
-	}{r.Deleted, r.Failed, r.Failures, r.LockHeldMS, r.Pending})
+		Waiting    int64             `json:"waiting"`
+		NextDue    time.Time         `json:"next_due,omitzero"`
+	}{r.Deleted, r.Failed, r.Failures, r.LockHeldMS, r.Pending, r.Waiting, r.NextDue})
 }
 
 // timeJSON is RFC 3339 with the web app's microseconds.

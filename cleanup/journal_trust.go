@@ -1,0 +1,75 @@
+package cleanup
+
+import (
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+
+	"github.com/spf13/afero"
+)
+
+// The journal tells a run which files to remove, so it is trusted only as
+// far as the database is: it must be a regular file (never a symlink,
+// which could point the run's writes anywhere, never a FIFO, which would
+// hang it), owned by the user who runs the tool, and writable by no one
+// else. Anything else is ErrJournal, exit status 2, with the reason, and
+// nothing is created or changed.
+
+// openJournalFile opens the journal at name, for reading and writing
+// (creating it, mode 0600) when write is set, else read-only, and checks
+// that it can be trusted. created reports whether it did not exist.
+func openJournalFile(fsys afero.Fs, name string, write bool) (f afero.File, created bool, err error) {
+	flag := os.O_RDONLY | openNoFollow
+	if write {
+		flag = os.O_RDWR | openNoFollow
+	}
+	f, err = fsys.OpenFile(name, flag, 0)
+	if write && errors.Is(err, iofs.ErrNotExist) {
+		// O_EXCL: a name that appears meanwhile (a link planted there) is
+		// never opened through.
+		f, err = fsys.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|openNoFollow, 0o600)
+		created = err == nil
+	}
+	if err != nil {
+		if isLink(err) {
+			return nil, false, fmt.Errorf("%w: %s is a symbolic link; refusing to follow it", ErrJournal, name)
+		}
+		if errors.Is(err, iofs.ErrNotExist) && !write {
+			return nil, false, err
+		}
+		return nil, false, fmt.Errorf("%w: %v", ErrJournal, err)
+	}
+	if err := trusted(f, name); err != nil {
+		f.Close()
+		return nil, false, err
+	}
+	return f, created, nil
+}
+
+// trusted checks the journal's type, owner and mode.
+func trusted(f afero.File, name string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrJournal, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file (%s)", ErrJournal, name, fi.Mode().Type())
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%w: %s is writable by others (mode %04o); only its owner may write it", ErrJournal, name, fi.Mode().Perm())
+	}
+	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
+		return fmt.Errorf("%w: %s belongs to user %d, not to this user (%d)", ErrJournal, name, uid, os.Geteuid())
+	}
+	return nil
+}
+
+// createJournalTemp creates the new file that a compaction writes, mode
+// 0600, never through a link that sits at its name.
+func createJournalTemp(fsys afero.Fs, name string) (afero.File, error) {
+	if err := fsys.Remove(name); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return nil, err
+	}
+	return fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|openNoFollow, 0o600)
+}
