@@ -66,14 +66,14 @@ type Journal struct {
 	media string
 	now   func() time.Time
 
-	mu      sync.Mutex
-	f       afero.File
-	unlock  func()
-	size    int64 // bytes of whole records; appends go here
-	read    int64 // bytes read at open: the records an earlier run left
-	next    int64 // the next batch's number
-	open    map[int64]*journalBatch
-	done    int // "done" records in the file, which a compaction drops
+	mu     sync.Mutex
+	f      afero.File
+	unlock func()
+	size   int64 // bytes of whole records; appends go here
+	read   int64 // bytes read at open: the records an earlier run left
+	next   int64 // the next batch's number
+	open   map[int64]*journalBatch
+	done   int // "done" records in the file, which a compaction drops
 }
 
 // journalBatch is what the journal knows of one batch that is not done.
