@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the cgo-free "sqlite" driver
@@ -120,12 +121,15 @@ func withSettings(dsn string, opt Options) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()))
 	if !opt.ReadOnly {
-		// A commit is on disk before it returns, whatever the driver's or
-		// the build's default: a run removes a file once its row's
+		// A commit is on disk before it returns, whatever the build's
+		// default or the DSN asks: a run removes a file once its row's
 		// deletion has committed, and a power cut must not bring the row
 		// back without its file. synchronous is a setting of the
-		// connection, never stored in the database.
-		q.Add("_pragma", "synchronous(FULL)")
+		// connection, never stored in the database. The driver applies
+		// the _synchronous key after every _pragma; the DSN's own
+		// _synchronous, or its alias _sync, would win over ours: they go.
+		dsn = withoutParams(dsn, "_sync", "_synchronous")
+		q.Set("_synchronous", "FULL")
 		// Every write transaction starts with BEGIN IMMEDIATE: it takes the
 		// write lock before it reads, so staleness is decided under the same
 		// lock that deletes the row.
@@ -139,4 +143,22 @@ func withSettings(dsn string, opt Options) string {
 		sep = "&"
 	}
 	return dsn + sep + q.Encode()
+}
+
+// withoutParams removes the parameters keys from dsn's query.
+func withoutParams(dsn string, keys ...string) string {
+	base, query, ok := strings.Cut(dsn, "?")
+	if !ok {
+		return dsn
+	}
+	var kept []string
+	for _, kv := range strings.Split(query, "&") {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(keys, k) {
+			kept = append(kept, kv)
+		}
+	}
+	if len(kept) == 0 {
+		return base
+	}
+	return base + "?" + strings.Join(kept, "&")
 }
