@@ -181,4 +181,3 @@ func countWhere(t *testing.T, raw *sql.DB, where string) int {
 	}
 	return n
 }
-
