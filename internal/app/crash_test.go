@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -208,5 +209,91 @@ func checkCrashInvariants(t *testing.T, db, media string, liveBefore map[string]
 	live := liveRows(t, db)
 	if fmt.Sprint(live) != fmt.Sprint(liveBefore) {
 		t.Fatalf("live rows changed: %d now, %d before", len(live), len(liveBefore))
+	}
+}
+
+// TestKillNineWhileFilesWait: the journal across the file grace. A run
+// that leaves its files waiting (--file-grace 1h) is killed with SIGKILL
+// in the middle of the deletion; every remaining row keeps its file, and
+// every file whose row is gone is in the journal. A run started before the
+// files are due deletes the rest and removes nothing: all the files wait,
+// and it says how many. Then two runs at once, after the files are due
+// (--file-grace 0 makes them due now): one removes them, the other leaves
+// the work to it, both exit 0, and exactly the live rows' files are left,
+// with no journal.
+func TestKillNineWhileFilesWait(t *testing.T) {
+	bin := binary(t)
+	spec := storetest.Spec{Rows: 8000, Stale: 5000, Files: true}
+	var db, media string
+	args := func(grace string) []string {
+		return []string{"--db", db, "--media-root", media, "--now", generatedNow.Format(time.RFC3339),
+			"--file-grace", grace, "--json", "--batch-size", "50"}
+	}
+	// Killed once a fifth of the stale rows is gone; a machine fast enough
+	// to finish first gets a fresh install and another try.
+	var left int64
+	for try := 1; left == 0 || left == 5000; try++ {
+		if try > 5 {
+			t.Fatalf("in %d tries, no kill landed in the middle of the deletion", try-1)
+		}
+		db, media = generated(t, t.TempDir(), spec)
+		cmd := exec.Command(bin, args("1h")...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		waitForStale(t, db, 4000, exited)
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		left = countStale(t, db)
+	}
+	liveBefore := liveRows(t, db)
+	checkCrashInvariants(t, db, media, liveBefore)
+	if got := len(filesIn(t, media)); got != 8000 {
+		t.Fatalf("%d files after the kill, want all 8000: none was due", got)
+	}
+
+	out, err := exec.Command(bin, args("1h")...).Output()
+	if err != nil {
+		t.Fatalf("run before the files are due: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), fmt.Sprintf(`"deleted":%d,`, left)) || !strings.Contains(string(out), `"waiting":5000,`) ||
+		!strings.Contains(string(out), `"pending":0,`) {
+		t.Errorf("run before the files are due: %s", out)
+	}
+	checkCrashInvariants(t, db, media, liveBefore)
+	if got := len(filesIn(t, media)); got != 8000 {
+		t.Fatalf("%d files after a run before they were due, want all 8000", got)
+	}
+
+	var runs [2]*exec.Cmd
+	var outs [2]strings.Builder
+	for i := range runs {
+		runs[i] = exec.Command(bin, args("0")...)
+		runs[i].Stdout, runs[i].Stderr = &outs[i], &outs[i]
+	}
+	for _, r := range runs {
+		if err := r.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending := 0
+	for i, r := range runs {
+		if err := r.Wait(); err != nil {
+			t.Errorf("run %d of two at once: %v: %s", i, err, outs[i].String())
+		}
+		if strings.Contains(outs[i].String(), `"pending":5000,`) {
+			pending++
+		}
+	}
+	if pending != 1 {
+		t.Errorf("%d runs of two at once finished the 5000 waiting files, want exactly 1:\n%s\n%s", pending, outs[0].String(), outs[1].String())
+	}
+	if got, want := filesIn(t, media), liveFiles(liveBefore); !slices.Equal(got, want) {
+		t.Fatalf("after the files were due, %d files are left; want exactly the %d files of live rows", len(got), len(want))
+	}
+	if _, err := os.Stat(db + ".cleanup-stale-pending"); !os.IsNotExist(err) {
+		t.Fatalf("the journal is still there: %v", err)
 	}
 }
