@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,7 +69,7 @@ func TestPendingRemovals(t *testing.T) {
 		t.Errorf("dry run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = runCLI(t, append(args, "stats")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "Pending file removals (left by an interrupted run): 2\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Files whose rows are gone, due for removal by the next run: 2\n") {
 		t.Errorf("stats: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	if fingerprint(t, dir) != before {
@@ -135,4 +136,91 @@ func TestStateDir(t *testing.T) {
 	if entries, _ := os.ReadDir(state); len(entries) != 0 {
 		t.Errorf("the state directory still holds %v", entries)
 	}
+}
+
+// TestWaitingFilesAreReported: a run whose files wait for their grace
+// says so, in one stderr line with how many and from when the next run
+// takes them, and in its JSON ("waiting", "next_due"); dry runs and stats
+// report the waiting files without touching them; the first run after
+// they are due (here: with a shorter grace) removes them and says that
+// nothing waits any more.
+func TestWaitingFilesAreReported(t *testing.T) {
+	dir := install(t)
+	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	args := []string{"--db", db, "--media-root", media, "--now", refNow}
+	files := rowsOf(t, db, "stl_file", `stl_file <> '' AND `+
+		`((status = 'identifying' AND created_at < '2026-11-24 12:00:00') OR (status = 'rejected' AND closed_at < '2026-11-24 12:00:00'))`)
+	n := len(files)
+	if n < 10 {
+		t.Fatalf("only %d stale rows with a file in the reference install", n)
+	}
+	start := time.Now()
+
+	r := runCLI(t, append(args, "--file-grace", "1h")...)
+	if r.code != 0 || r.stdout != "Deleted 66 stale submission(s) older than 24 h.\n" {
+		t.Fatalf("real run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, fmt.Sprintf("waiting=%d ", n)) ||
+		!strings.Contains(r.stderr, "file_grace=1h0m0s") || !strings.Contains(r.stderr, "next_due=") {
+		t.Errorf("real run's stderr: %q, want one line saying %d files wait", r.stderr, n)
+	}
+	for _, f := range files {
+		if fileExists(filepath.Join(media, f)) != fileExists(filepath.Join(repo, "testdata", "reference", "media", f)) {
+			t.Errorf("%s: removed before its grace", f)
+		}
+	}
+
+	var rep struct {
+		Pending int       `json:"pending"`
+		Waiting int       `json:"waiting"`
+		NextDue time.Time `json:"next_due"`
+	}
+	r = runCLI(t, append(args, "--file-grace", "1h", "--dry-run", "--json")...)
+	if err := json.Unmarshal([]byte(lastLine(r.stdout)), &rep); err != nil || r.code != 0 {
+		t.Fatalf("dry run: exit %d, %v, stdout %q", r.code, err, r.stdout)
+	}
+	if rep.Pending != 0 || rep.Waiting != n || rep.NextDue.Before(start.Add(time.Hour)) || rep.NextDue.After(time.Now().Add(time.Hour)) {
+		t.Errorf("dry run JSON: %+v, want %d waiting, due an hour after the run", rep, n)
+	}
+	r = runCLI(t, append(args, "--file-grace", "1h", "stats")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "due for removal by the next run: 0\n") ||
+		!strings.Contains(r.stdout, fmt.Sprintf("waiting for their grace: %d (the first is due at ", n)) {
+		t.Errorf("stats: exit %d, stdout %q", r.code, r.stdout)
+	}
+	r = runCLI(t, append(args, "--file-grace", "30m", "stats", "--json")...)
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Waiting != n || rep.Pending != 0 {
+		t.Errorf("stats --json: %v, %+v from %q", err, rep, r.stdout)
+	}
+	r = runCLI(t, append(args, "--file-grace", "0", "stats", "--json")...)
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Waiting != 0 || rep.Pending != n {
+		t.Errorf("stats --json with no grace: %v, %+v from %q", err, rep, r.stdout)
+	}
+
+	r = runCLI(t, append(args, "--file-grace", "0", "--json")...)
+	rep.NextDue = time.Time{}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || r.stderr != "" {
+		t.Fatalf("run once due: exit %d, %v, stdout %q, stderr %q", r.code, err, r.stdout, r.stderr)
+	}
+	if rep.Pending != n || rep.Waiting != 0 || !rep.NextDue.IsZero() || strings.Contains(r.stdout, "next_due") {
+		t.Errorf("run once due: %s", r.stdout)
+	}
+	for _, f := range files {
+		if fileExists(filepath.Join(media, f)) {
+			t.Errorf("%s is still there once due", f)
+		}
+	}
+	if fileExists(db + ".cleanup-stale-pending") {
+		t.Error("the journal is still there")
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// lastLine is the last line of s.
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	return s[strings.LastIndexByte(s, '\n')+1:]
 }
