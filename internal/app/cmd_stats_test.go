@@ -28,7 +28,8 @@ Stale (older than 24 h, before 2026-11-24T12:00:00Z):
   rejected           20
   total              66
 Oldest stale: s7-0000410 (identifying), created 2026-11-21T08:00:00Z, 4d4h ago
-Pending file removals (left by an interrupted run): 0
+Files whose rows are gone, due for removal by the next run: 0
+Files whose rows are gone, waiting for their grace: 0
 `
 	for _, args := range [][]string{
 		{"--db", db, "--now", refNow, "stats"},
