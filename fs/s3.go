@@ -79,6 +79,10 @@ func NewS3Fs(ctx context.Context, root string, getenv func(string) string) (*S3F
 	}
 	if err := probeBucket(ctx, client, bucket); err != nil {
 		transport.CloseIdleConnections()
+		if ctx.Err() != nil {
+			// Cancelled, not refused: nothing is known about the bucket.
+			return nil, fmt.Errorf("%s: %w", root, ctx.Err())
+		}
 		return nil, fail(err)
 	}
 	return &S3Fs{ctx: ctx, client: client, close: transport.CloseIdleConnections, bucket: bucket, prefix: prefix}, nil

@@ -153,10 +153,13 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		j.log.Info("leaving the work to the run that is active", "error", err)
 		return nil
 	}
-	if err != nil && ctx.Err() != nil {
+	if ctx.Err() != nil && (err != nil || rep.Failed > 0) && !isConfigError(err) {
+		// A stop is not a failure. What it cut short, the rows still in
+		// the database or the files still in the journal (removals that
+		// S3 did not answer within stopGrace), the next run finishes.
 		j.log.Info("interrupted between transactions; the next run finishes the job",
-			"deleted", rep.Deleted, "failed", rep.Failed)
-		err = nil
+			"deleted", rep.Deleted, "left", rep.Failed)
+		return nil
 	}
 	if err != nil {
 		return runError{j.cfg.explain(err)}
