@@ -21,7 +21,7 @@ func cleanupFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "dry-run", EnvVars: []string{envPrefix + "DRY_RUN"},
 			Usage: "report what would be deleted; open the database and MEDIA_ROOT read-only"},
 		&cli.DurationFlag{Name: "every", EnvVars: []string{envPrefix + "EVERY"},
-			Usage: "run now, then again every `D` (like 5m), until SIGTERM or SIGINT"},
+			Usage: "run now, then again every `D` (like 5m), until SIGTERM, SIGINT or SIGHUP"},
 		&cli.IntFlag{Name: "batch-size", Value: cleanup.DefaultBatchSize, EnvVars: []string{envPrefix + "BATCH_SIZE"},
 			Usage: "`N` rows of each status in the first write transaction; later ones adapt to --tx-target (tuning)"},
 		&cli.DurationFlag{Name: "tx-target", Value: cleanup.DefaultTxTarget, EnvVars: []string{envPrefix + "TX_TARGET"},
