@@ -145,6 +145,7 @@ func isConfigError(err error) bool {
 		errors.Is(err, store.ErrNotDatabase) ||
 		errors.Is(err, store.ErrSchema) ||
 		errors.Is(err, store.ErrAccess) ||
+		errors.Is(err, store.ErrInvalidURL) ||
 		errors.Is(err, fs.ErrNoMediaRoot) ||
 		errors.Is(err, cleanup.ErrJournal)
 }
