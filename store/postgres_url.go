@@ -60,7 +60,7 @@ func splitURL(raw string) (*url.URL, error) {
 		return nil, errors.New("it can be read more than one way: " + mustEscape)
 	}
 	if _, err := url.ParseQuery(u.RawQuery); err != nil {
-		return nil, errors.New("a parameter with an invalid %-escape")
+		return nil, errors.New("a malformed parameter (in values, percent-encode % ; & as %25 %3B %26)")
 	}
 	if u.RawQuery != "" {
 		for _, kv := range strings.Split(u.RawQuery, "&") {

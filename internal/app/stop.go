@@ -25,11 +25,13 @@ func stopped(ctx context.Context, err error) bool {
 
 // stopGrace is how long the requests in flight to MEDIA_ROOT (S3) get to
 // finish after a signal: long enough for a healthy server to answer the
-// removals of the batch that the run had just committed, short enough
-// that the run ends well within the 10 s that container runtimes wait
-// before they kill (podman stop, docker stop). What a stopped request did
-// not remove stays in the journal.
-const stopGrace = 5 * time.Second
+// removals of the batch that the run had just committed (a DeleteObjects
+// of 1000 keys takes well under a second), short enough that a stop
+// takes moments, well within the 10 s that container runtimes wait
+// before they kill (podman stop, docker stop). Too short would cost
+// little: what a stopped request did not remove stays in the journal for
+// the next run.
+const stopGrace = 2 * time.Second
 
 // withGrace returns a context that is done grace after ctx is, and in the
 // meantime carries on as if ctx had not ended. release ends it at once.
