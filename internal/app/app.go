@@ -74,6 +74,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// A real run has done its work by the time it prints.
 		return 0
 	}
+	if errors.Is(err, errStopped) {
+		newLogger(stderr).Info(err.Error())
+		return 0
+	}
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, errLeftBehind) {
 		fmt.Fprintf(stderr, "cleanup-stale: %v\n", oneLine(err))
@@ -117,18 +121,11 @@ func (e usageError) Unwrap() error { return e.error }
 // README's Exit status): 0 done, 1 done but something left behind or the
 // lock not obtained, 2 usage or configuration.
 func exitCode(err error) int {
-	var ue usageError
 	var re runError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errStopped):
 		return 0
-	case errors.As(err, &ue),
-		errors.Is(err, store.ErrNoDatabase),
-		errors.Is(err, store.ErrNotDatabase),
-		errors.Is(err, store.ErrSchema),
-		errors.Is(err, store.ErrAccess),
-		errors.Is(err, fs.ErrNoMediaRoot),
-		errors.Is(err, cleanup.ErrJournal):
+	case isConfigError(err):
 		return 2
 	case errors.Is(err, errLeftBehind), store.IsBusy(err), errors.As(err, &re):
 		return 1
@@ -137,6 +134,20 @@ func exitCode(err error) int {
 		// value, an unknown command.
 		return 2
 	}
+}
+
+// isConfigError tells whether err is a usage or configuration error (exit
+// 2): one that the next run would meet again, whenever it is found.
+func isConfigError(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue) ||
+		errors.Is(err, store.ErrNoDatabase) ||
+		errors.Is(err, store.ErrNotDatabase) ||
+		errors.Is(err, store.ErrSchema) ||
+		errors.Is(err, store.ErrAccess) ||
+		errors.Is(err, store.ErrInvalidURL) ||
+		errors.Is(err, fs.ErrNoMediaRoot) ||
+		errors.Is(err, cleanup.ErrJournal)
 }
 
 // oneLine keeps an error to a single line on stderr.

@@ -22,7 +22,7 @@ func cleanupFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "dry-run", EnvVars: []string{envPrefix + "DRY_RUN"},
 			Usage: "report what would be deleted; open the database and MEDIA_ROOT read-only"},
 		&cli.DurationFlag{Name: "every", EnvVars: []string{envPrefix + "EVERY"},
-			Usage: "run now, then again every `D` (like 5m), until SIGTERM or SIGINT"},
+			Usage: "run now, then again every `D` (like 5m), until SIGTERM, SIGINT or SIGHUP"},
 		&cli.IntFlag{Name: "batch-size", Value: cleanup.DefaultBatchSize, EnvVars: []string{envPrefix + "BATCH_SIZE"},
 			Usage: "`N` rows of each status in the first write transaction; later ones adapt to --tx-target (tuning)"},
 		&cli.DurationFlag{Name: "tx-target", Value: cleanup.DefaultTxTarget, EnvVars: []string{envPrefix + "TX_TARGET"},
@@ -155,10 +155,13 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		j.log.Info("leaving the work to the run that is active", "error", err)
 		return nil
 	}
-	if err != nil && ctx.Err() != nil {
+	if ctx.Err() != nil && (err != nil || rep.Failed > 0) && !isConfigError(err) {
+		// A stop is not a failure. What it cut short, the rows still in
+		// the database or the files still in the journal (removals that
+		// S3 did not answer within stopGrace), the next run finishes.
 		j.log.Info("interrupted between transactions; the next run finishes the job",
-			"deleted", rep.Deleted, "failed", rep.Failed)
-		err = nil
+			"deleted", rep.Deleted, "left", rep.Failed)
+		return nil
 	}
 	if err != nil {
 		return runError{j.cfg.explain(err)}

@@ -144,10 +144,14 @@ func (cfg config) explain(err error) error {
 }
 
 // openDB opens the database that cfg names; read-only for dry runs and
-// stats.
+// stats. A signal while it waits (for a lock, for the server) is
+// errStopped.
 func (cfg config) openDB(ctx context.Context, readOnly bool) (store.DB, error) {
 	db, err := store.Open(ctx, cfg.db, store.Options{ReadOnly: readOnly, BusyTimeout: cfg.busyTimeout})
-	if err != nil {
+	switch {
+	case stopped(ctx, err):
+		return nil, errStopped
+	case err != nil:
 		return nil, runError{cfg.explain(err)}
 	}
 	return db, nil
@@ -167,15 +171,24 @@ func (cfg config) mediaID() string {
 }
 
 // openMedia opens MEDIA_ROOT: a directory, confined by os.Root, or an S3
-// bucket's prefix. Its requests outlive a signal, so that the files of a
-// committed batch are still removed after SIGTERM.
+// bucket's prefix. An S3 request in flight at a signal gets stopGrace to
+// finish, so that the files of the batch just committed are still
+// removed; then it is abandoned, and what it did not remove stays in the
+// journal for the next run. (A removal on a disk cannot hang, and always
+// finishes.)
 func (cfg config) openMedia(ctx context.Context) (afero.Fs, func() error, error) {
 	if fs.IsS3(cfg.mediaRoot) {
-		s3, err := fs.NewS3Fs(context.WithoutCancel(ctx), cfg.mediaRoot, os.Getenv)
-		if err != nil {
+		graced, release := withGrace(ctx, stopGrace)
+		s3, err := fs.NewS3Fs(graced, cfg.mediaRoot, os.Getenv)
+		switch {
+		case stopped(ctx, err):
+			release()
+			return nil, nil, errStopped
+		case err != nil:
+			release()
 			return nil, nil, runError{err}
 		}
-		return s3, s3.Close, nil
+		return s3, func() error { defer release(); return s3.Close() }, nil
 	}
 	root, err := fs.NewRootFs(cfg.mediaRoot)
 	if err != nil {
