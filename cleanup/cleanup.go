@@ -145,7 +145,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 	}
 	r := &runner{db: pdb, media: media, journal: j, opt: opt, size: opt.BatchSize,
 		rep: &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
-	defer func() { r.noteWaiting(r.journal.now()) }()
+	defer func() { r.noteCut(); r.noteWaiting(r.journal.now()) }()
 	if err := r.finishDue(ctx); err != nil {
 		return r.rep, err
 	}
@@ -199,6 +199,7 @@ type runner struct {
 	size    int      // rows of each status per batch; adapts to TxTarget
 	sharing *sharing // the rows that may share a file; nil when no stale row had one
 	batch   attempt  // the batch being deleted
+	cut     int64    // removals that a stop cut short
 }
 
 // attempt is what the run knows of the batch it is deleting, from its

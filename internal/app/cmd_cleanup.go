@@ -155,13 +155,15 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		j.log.Info("leaving the work to the run that is active", "error", err)
 		return nil
 	}
-	if ctx.Err() != nil && (err != nil || rep.Failed > 0) && !isConfigError(err) {
+	if stopped(ctx, err) {
 		// A stop is not a failure. What it cut short, the rows still in
 		// the database or the files still in the journal (removals that
-		// S3 did not answer within stopGrace), the next run finishes.
+		// S3 did not answer within stopGrace), the next run finishes. What
+		// the run left behind before it (a file that cannot be removed)
+		// still makes it exit 1.
 		j.log.Info("interrupted between transactions; the next run finishes the job",
-			"deleted", rep.Deleted, "left", rep.Failed)
-		return nil
+			"deleted", rep.Deleted, "failed", rep.Failed)
+		err = nil
 	}
 	if err != nil {
 		return runError{j.cfg.explain(err)}
@@ -175,7 +177,7 @@ func (j *cleanupJob) once(ctx context.Context) error {
 // preview is the dry run: it lists what a real run would delete, and how
 // many removals an interrupted run left pending, and writes nothing.
 func (j *cleanupJob) preview(ctx context.Context, db store.DB, media afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
-	left, err := j.cfg.journalSummary(db)
+	left, err := j.cfg.journalSummary(db, true)
 	if err != nil {
 		return &cleanup.Report{}, err
 	}

@@ -44,7 +44,7 @@ func statsAction(c *cli.Context) error {
 	if err != nil {
 		return runError{cfg.explain(err)}
 	}
-	left, err := cfg.journalSummary(db)
+	left, err := cfg.journalSummary(db, false)
 	if err != nil {
 		return err
 	}

@@ -209,13 +209,19 @@ func (cfg config) journalPath(db store.DB, create bool) (string, error) {
 
 // journalSummary counts the removals that db's journal still lists, due
 // and waiting, without locking, creating or changing anything: what a
-// dry run and stats report.
-func (cfg config) journalSummary(db store.DB) (cleanup.JournalSummary, error) {
+// dry run and stats report. A dry run, which previews a real run, refuses
+// a journal left under another media root as the real run would; stats,
+// which may be run without --media-root, does not ask.
+func (cfg config) journalSummary(db store.DB, checkMedia bool) (cleanup.JournalSummary, error) {
 	p, err := cfg.journalPath(db, false)
 	if err != nil {
 		return cleanup.JournalSummary{}, err
 	}
-	s, err := cleanup.ReadJournal(afero.NewOsFs(), p, cfg.mediaID(), time.Now(), cfg.fileGrace)
+	media := ""
+	if checkMedia {
+		media = cfg.mediaID()
+	}
+	s, err := cleanup.ReadJournal(afero.NewOsFs(), p, media, time.Now(), cfg.fileGrace)
 	if err != nil {
 		return s, runError{err}
 	}
