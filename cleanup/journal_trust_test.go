@@ -163,12 +163,12 @@ func TestJournalFutureBatchWaitsFromFirstSight(t *testing.T) {
 			t.Fatal(err)
 		}
 		first, err := cleanup.ReadJournal(fsys, name, "media", after, time.Hour)
-		if err != nil || first.NextDue != s.NextDue {
+		if err != nil || !first.NextDue.Equal(s.NextDue) {
 			t.Fatalf("read back: %+v, %v; want next due %s", first, err, s.NextDue)
 		}
 		for run := 2; run <= 3; run++ {
 			j := openJournal(t, fsys, name)
-			if got := j.Summary(time.Now(), time.Hour); got.NextDue != first.NextDue || got.Waiting != 2 {
+			if got := j.Summary(time.Now(), time.Hour); !got.NextDue.Equal(first.NextDue) || got.Waiting != 2 {
 				t.Errorf("run %d: %+v; want the 2 files due at %s, a grace after the first sight", run, got, first.NextDue)
 			}
 			if err := j.Close(); err != nil {

@@ -97,3 +97,31 @@ func TestSweepSeesFutureOrphans(t *testing.T) {
 		t.Errorf("%d files left, want %d: %q", len(got), len(want), got)
 	}
 }
+
+// TestFutureMtimesOfJournaledFiles: files that a journal lists, due, and
+// touched into 2030, go if no row names them, whatever their time says;
+// a listed file that a row still names stays.
+func TestFutureMtimesOfJournaledFiles(t *testing.T) {
+	dir := install(t)
+	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
+	journal := db + ".cleanup-stale-pending"
+	orphans := []string{"stl/2026/11/gone-1.stl", "stl/2026/11/gone-2.stl"}
+	kept := "stl/2026/11/s7-0000001.stl" // an accepted row's
+	writeFiles(t, media, orphans...)
+	hourAgo := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano)
+	writeJournal(t, journal, media, hourAgo, hourAgo, append(orphans, kept)...)
+	touchAll(t, media, future)
+	before := filesIn(t, media)
+
+	r := runCLI(t, "--db", db, "--media-root", media, "--ttl-hours", "87600", "--file-grace", "0", "--json")
+	if rep := parseReport(t, r); r.code != 0 || rep.Pending != 3 || rep.Failed != 0 || r.stderr != "" {
+		t.Errorf("exit %d, %+v, stderr %q", r.code, rep, r.stderr)
+	}
+	want := slices.DeleteFunc(slices.Clone(before), func(f string) bool { return slices.Contains(orphans, f) })
+	if got := filesIn(t, media); !slices.Equal(got, want) || !slices.Contains(got, kept) {
+		t.Errorf("%d files left, want %d: every file but the orphans", len(got), len(want))
+	}
+	if _, err := os.Lstat(journal); !os.IsNotExist(err) {
+		t.Errorf("the journal is still there: %v", err)
+	}
+}

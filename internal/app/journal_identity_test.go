@@ -320,7 +320,7 @@ func TestJournalOfOnePostgresDatabase(t *testing.T) {
 		if s == pgURL {
 			t.Fatalf("%s is not another spelling", s)
 		}
-		if got := parseStats(t, runCLI(t, args(s, append(hour, "stats")...)...)); got != want {
+		if got := parseStats(t, runCLI(t, args(s, append(hour, "stats")...)...)); !got.equal(want) {
 			t.Errorf("stats through %s: %+v; want %+v", store.DisplayName(s), got, want)
 		}
 		r := runCLI(t, args(s, append(hour, "--dry-run")...)...)
