@@ -147,8 +147,19 @@ func TestJournalOfAnotherUser(t *testing.T) {
 // files become due a grace after the first sight, not a grace after
 // every run (which, with runs more often than the grace, would be never).
 func TestJournalFutureBatchWaitsFromFirstSight(t *testing.T) {
+	head := "cleanup-stale pending removals v2 media-root=\"media\"\n"
+	files := "file \"stl/a.stl\"\nfile \"stl/b.stl\"\n"
+	for what, text := range map[string]string{
+		"batch in 2099":          head + "batch 1 2099-01-01T00:00:00Z\n" + files,
+		"batch gone in 2099":     head + "batch 1 2026-11-25T12:00:00Z\n" + files + "gone 1 2099-01-01T00:00:00Z\n",
+		"batch and gone in 2099": head + "batch 1 2099-01-01T00:00:00Z\n" + files + "gone 1 2099-01-01T00:00:01Z\n",
+	} {
+		t.Run(what, func(t *testing.T) { futureBatch(t, text) })
+	}
+}
+
+func futureBatch(t *testing.T, text string) {
 	bothJournalFs(t, func(t *testing.T, fsys afero.Fs, name string) {
-		text := "cleanup-stale pending removals v2 media-root=\"media\"\nbatch 1 2099-01-01T00:00:00Z\nfile \"stl/a.stl\"\nfile \"stl/b.stl\"\n"
 		if err := afero.WriteFile(fsys, name, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -223,4 +234,44 @@ func TestJournalLongLine(t *testing.T) {
 		}
 		j.Close()
 	})
+}
+
+// TestJournalCompactionNeverFollowsALink: a symlink planted where a
+// compaction writes its new file (the journal's name + ".tmp") is not
+// written through: its target stays as it was, and the journal is
+// compacted all the same.
+func TestJournalCompactionNeverFollowsALink(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	name := filepath.Join(dir, journalName)
+	victim := filepath.Join(outside, "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j := openJournal(t, afero.NewOsFs(), name)
+	one, err := j.Add([]string{"stl/a.stl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Add([]string{"stl/b.stl"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Finish(nil, one); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, name+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(victim); err != nil || string(b) != "precious\n" {
+		t.Errorf("the link's target now holds %q (%v)", b, err)
+	}
+	assertEqual(t, "after compaction", pendingPaths(t, afero.NewOsFs(), name), []string{"stl/b.stl"})
+	if text := journalText(t, afero.NewOsFs(), name); strings.Contains(text, "a.stl") {
+		t.Errorf("not compacted:\n%s", text)
+	}
+	if fi, err := os.Lstat(name); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the journal: %v, %v; want a regular file, mode 0600", fi, err)
+	}
 }
