@@ -27,12 +27,11 @@ import (
 
 // killAfterProgress starts the real binary with args on the generated
 // install at db, waits until its stale rows have dropped by at least
-// drop (or until it exits), and kills it with SIGKILL. It returns the
-// stale counts before and after. A run that deleted nothing fails the
-// test: the kill would prove nothing.
-func killAfterProgress(t *testing.T, db string, drop int64, args ...string) (before, after int64) {
+// drop (or until it exits), and kills it with SIGKILL. A run that deleted
+// nothing fails the test: the kill would prove nothing.
+func killAfterProgress(t *testing.T, db string, drop int64, args ...string) {
 	t.Helper()
-	before = countStale(t, db)
+	before := countStale(t, db)
 	cmd := exec.Command(binary(t), args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -42,12 +41,11 @@ func killAfterProgress(t *testing.T, db string, drop int64, args ...string) (bef
 	waitForStale(t, db, before-drop, exited)
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-exited
-	after = countStale(t, db)
+	after := countStale(t, db)
 	t.Logf("killed at %d stale rows left of %d", after, before)
 	if after == before {
 		t.Fatalf("the run deleted nothing before it ended (%v)", cmd.ProcessState)
 	}
-	return before, after
 }
 
 // slowRun makes a run take many short transactions with pauses, so that
