@@ -205,8 +205,9 @@ type runner struct {
 // attempt is what the run knows of the batch it is deleting, from its
 // Prepare on.
 type attempt struct {
-	seq  int64     // its journal batch; 0 when it has no file to remove
-	kept []Failure // its rows kept because their file cannot be removed
+	seq   int64     // its journal batch; 0 when it has no file to remove
+	files int       // the files that its journal batch lists
+	kept  []Failure // its rows kept because their file cannot be removed
 }
 
 // readSharing reads, once per run, which rows may share a file, if the run
@@ -251,7 +252,7 @@ func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.
 	if err != nil {
 		return protocol.Prepared{}, err
 	}
-	r.batch.seq = seq
+	r.batch.seq, r.batch.files = seq, len(paths)
 	if r.opt.FileGrace > 0 {
 		return protocol.Prepared{Files: files}, nil
 	}
@@ -277,6 +278,15 @@ func (r *runner) committed(del protocol.Deleted) (*removal, error) {
 	switch {
 	case seq == 0:
 		return nil, nil
+	case r.opt.FileGrace > 0 && len(del.Rows) < r.batch.files:
+		// Some rows stayed (locked by the web app, or not stale any more):
+		// their files do not wait. The batch is listed again with only the
+		// deleted rows' files, gone now, so that what waits is what went.
+		files := make([]string, len(del.Rows))
+		for i, s := range del.Rows {
+			files[i] = s.File
+		}
+		return nil, r.journal.Finish(files, seq)
 	case r.opt.FileGrace > 0:
 		return nil, r.journal.Gone(seq)
 	default:

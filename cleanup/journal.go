@@ -154,12 +154,15 @@ func (j *Journal) truncate() error {
 // without a time it can trust: none (it died around its commit; if the
 // rows went, they went before now), or one in the future (a clock that
 // jumped back, as a Raspberry Pi's does at boot). Its files then wait a
-// full grace from now, never less.
+// full grace from now, never less. A batch dated in the future with a gone
+// time that is not is one that a run has already stamped so: that first
+// stamp stands, or every run would push the batch's files a grace further
+// on, for as long as its date stays ahead.
 func (j *Journal) stampUnknown() error {
 	now := j.now().UTC()
 	var buf bytes.Buffer
 	for seq, b := range j.open {
-		if !b.gone.IsZero() && !b.gone.After(now) && !b.at.After(now) {
+		if !b.gone.IsZero() && !b.gone.After(now) {
 			continue
 		}
 		b.gone = now
