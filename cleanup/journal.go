@@ -262,20 +262,22 @@ func (j *Journal) Gone(batch int64) error {
 }
 
 // Finish marks batches done once their files are removed (or kept).
-// failed lists the files that could not be removed: they are written into
-// a new batch first, gone since the first of batches went, so that the
-// next run retries them.
-func (j *Journal) Finish(failed []string, batches ...int64) error {
+// left lists the files of theirs that stay pending (a removal that
+// failed, or, of a batch whose transaction deleted only some of its rows,
+// the files of the rows it deleted): they are written into a new batch
+// first, gone since the first of batches went, so that a later run
+// finishes them.
+func (j *Journal) Finish(left []string, batches ...int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(failed) > 0 {
+	if len(left) > 0 {
 		gone := j.now()
 		for _, seq := range batches {
 			if b := j.open[seq]; b != nil && !b.gone.IsZero() && b.gone.Before(gone) {
 				gone = b.gone
 			}
 		}
-		if _, err := j.add(failed, gone); err != nil {
+		if _, err := j.add(left, gone); err != nil {
 			return err
 		}
 	}
