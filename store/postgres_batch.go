@@ -76,7 +76,7 @@ func (d *pgDB) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.
 // nothing; deleteBatch judges every row again.
 func (d *pgDB) nextBatch(ctx context.Context, cutoff time.Time, after int64, n, maxFiles int) (batch, error) {
 	b := batch{After: after, End: protocol.NoEnd}
-	for _, status := range StaleStatuses {
+	for _, status := range staleStatuses {
 		var id int64
 		err := d.db.QueryRowContext(ctx, pgBatchEnd, status, after, n-1).Scan(&id)
 		switch {
