@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/spf13/afero"
@@ -18,101 +17,6 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
-
-// Defaults that keep the web app responsive during a big cleanup (see the
-// README's Performance section). A write transaction aims at
-// DefaultTxTarget; DefaultPause after it is long enough for a writer that
-// polls with SQLite's busy handler (sleeps of 1, 2, 5, 10, 15, 20, 25, 25
-// ms ...) to find the lock free before it has waited 100 ms.
-const (
-	DefaultTxTarget  = 50 * time.Millisecond
-	DefaultPause     = 25 * time.Millisecond
-	DefaultBatchSize = 1000
-	DefaultWorkers   = 8
-	// DefaultLockShare is the largest share of its time that a run holds
-	// the lock while it works through rows with files. Such a run takes as
-	// long as its files take to remove anyway, so spreading its
-	// transactions over that time costs little; and a web app that begins
-	// its transactions DEFERRED (Django's default) fails a request that
-	// writes while the lock is held, so fewer of its requests fail.
-	DefaultLockShare = 0.08
-	// DefaultFileGrace is how long the command line lets a file wait
-	// after its row is gone: longer than the web app's requests live
-	// behind the usual servers (a request that read a row before the
-	// deletion and saves it after it ends within that time).
-	DefaultFileGrace = time.Minute
-)
-
-// Bounds of the adaptive batch size, in rows of each stale status.
-const (
-	minBatch = 50
-	maxBatch = 50000
-)
-
-// maxFilesPerBatch bounds the rows with a file in one batch: they are held
-// in memory, written to the journal, and removed before the next batch
-// but one.
-const maxFilesPerBatch = 5000
-
-// Options tunes a run. The zero value of each field means its default,
-// except Pause, where zero means no pause (the command line's default is
-// DefaultPause).
-type Options struct {
-	TTLHours int
-	Now      time.Time
-	// BatchSize is how many rows of each stale status the first write
-	// transaction takes. Later ones grow or shrink it so that each takes
-	// about TxTarget.
-	BatchSize int
-	TxTarget  time.Duration
-	// Pause is how long the run leaves the write lock to others between
-	// transactions; zero for none.
-	Pause time.Duration
-	// Workers is how many files are removed at once.
-	Workers int
-	// LockShare caps the share of the time that the run holds the lock
-	// while batches have files: after such a batch, the pause lasts at
-	// least long enough to keep the share of lock time down to it. 1
-	// means no cap.
-	LockShare float64
-	// FileGrace is how long a file waits in the journal after its row's
-	// deletion before a run may remove it: the web app can write a row it
-	// read before the deletion back (Django's save()), file name included,
-	// and such a row must find its file. Zero removes files right after
-	// the commit (a web app that is stopped; tests). The command line's
-	// default is DefaultFileGrace.
-	FileGrace time.Duration
-	// TempDir is where a run may spill its set of the table's files when
-	// it is too large for memory (a table of millions of rows). "" means
-	// the system's temporary directory.
-	TempDir string
-	// Log receives one line per row or file left behind. Nil discards.
-	Log *slog.Logger
-	// Progress, if set, is called after each committed batch.
-	Progress func(r *Report)
-
-	hashLimit int // hashes a run holds in memory before it spills; tests lower it
-}
-
-func (o Options) withDefaults() Options {
-	if o.BatchSize <= 0 {
-		o.BatchSize = DefaultBatchSize
-	}
-	if o.TxTarget <= 0 {
-		o.TxTarget = DefaultTxTarget
-	}
-	o.Pause = max(o.Pause, 0)
-	if o.Workers <= 0 {
-		o.Workers = DefaultWorkers
-	}
-	if o.LockShare <= 0 || o.LockShare > 1 {
-		o.LockShare = DefaultLockShare
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	return o
-}
 
 // Run deletes the stale submissions and their files. It first finishes
 // what an interrupted run left in the journal, then works through the
@@ -138,8 +42,14 @@ func (o Options) withDefaults() Options {
 // broken database, a journal that cannot be written). Rows and files left
 // behind are not errors; they are Report.Failures.
 func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Options) (*Report, error) {
-	opt = opt.withDefaults()
+	opt, err := opt.resolve()
+	if err != nil {
+		return &Report{Failures: []Failure{}}, err
+	}
 	pdb, err := batches(db)
+	if err == nil {
+		err = usable(media, j)
+	}
 	if err != nil {
 		return &Report{Failures: []Failure{}}, err
 	}
@@ -375,9 +285,24 @@ func (r *runner) adapt(took time.Duration) {
 	r.size = max(minBatch, min(next, r.size*4, maxBatch))
 }
 
+// usable fails unless media is a file system and j a journal that
+// OpenJournal opened.
+func usable(media afero.Fs, j *Journal) error {
+	switch {
+	case media == nil:
+		return fmt.Errorf("%w: no media file system", ErrOptions)
+	case j.opened() != nil:
+		return fmt.Errorf("%w: no journal (open one with OpenJournal)", ErrOptions)
+	}
+	return nil
+}
+
 // batches returns db's side of the batch protocol, which every database
 // that store.Open and store.OpenDSN return has.
 func batches(db store.DB) (protocol.DB, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: no database", ErrOptions)
+	}
 	if p, ok := db.(protocol.DB); ok {
 		return p, nil
 	}

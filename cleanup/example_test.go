@@ -88,7 +88,10 @@ func ExamplePreview() {
 }
 
 // A real run in memory: the stale rows go, and their files after them;
-// every other row keeps its file. The journal lives in memory too.
+// every other row keeps its file. The journal lives in memory too. With no
+// web app writing (a test), the files go right after their rows' commit
+// (FileGrace: cleanup.None); by default they would wait in the journal for
+// a minute, in case the web app wrote a row back.
 func ExampleRun() {
 	ctx := context.Background()
 	mem, media := exampleInstall()
@@ -104,7 +107,7 @@ func ExampleRun() {
 	}
 	defer journal.Close()
 
-	rep, err := cleanup.Run(ctx, db, media, journal, cleanup.Options{TTLHours: 24, Now: exampleNow})
+	rep, err := cleanup.Run(ctx, db, media, journal, cleanup.Options{TTLHours: 24, Now: exampleNow, FileGrace: cleanup.None})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -146,7 +149,7 @@ func ExampleRun_fault() {
 	}
 	defer db.Close()
 	state := afero.NewMemMapFs() // where the journal lives, across the two runs
-	opt := cleanup.Options{TTLHours: 24, Now: exampleNow}
+	opt := cleanup.Options{TTLHours: 24, Now: exampleNow, FileGrace: cleanup.None}
 
 	for _, disk := range []afero.Fs{brokenDisk{media, "stl/2026/11/a.stl"}, media} {
 		journal, err := cleanup.OpenJournal(state, "db.sqlite3.cleanup-stale-pending", "media")

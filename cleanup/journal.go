@@ -216,9 +216,23 @@ func (j *Journal) openLocked() error {
 // batch's number, for Gone and Finish. On error nothing is listed and
 // nothing may be deleted.
 func (j *Journal) Add(paths []string) (int64, error) {
+	if err := j.opened(); err != nil {
+		return 0, err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.add(paths, time.Time{})
+}
+
+// errNotOpened is what a Journal that OpenJournal did not open says.
+var errNotOpened = fmt.Errorf("%w: not opened with OpenJournal", ErrJournal)
+
+// opened fails for a nil or zero Journal, which has no file to write.
+func (j *Journal) opened() error {
+	if j == nil || j.f == nil {
+		return errNotOpened
+	}
+	return nil
 }
 
 // add writes a batch; a gone time, if given, goes with it.
@@ -247,6 +261,9 @@ func (j *Journal) add(paths []string, gone time.Time) (int64, error) {
 // returned: its files are due a grace from now. Not fsynced: a lost "gone"
 // only makes a later run note the batch as gone when it reads it, later.
 func (j *Journal) Gone(batch int64) error {
+	if err := j.opened(); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	b, ok := j.open[batch]
@@ -268,6 +285,9 @@ func (j *Journal) Gone(batch int64) error {
 // first, gone since the first of batches went, so that a later run
 // finishes them.
 func (j *Journal) Finish(left []string, batches ...int64) error {
+	if err := j.opened(); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(left) > 0 {
@@ -341,6 +361,9 @@ type JournalSummary struct {
 // at now for grace. A batch whose commit time is not known yet counts as
 // waiting a full grace from now.
 func (j *Journal) Summary(now time.Time, grace time.Duration) JournalSummary {
+	if j == nil {
+		return JournalSummary{}
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return summarize(j.open, now, grace)
@@ -402,6 +425,9 @@ func (j *Journal) eachLeft(want map[int64]bool, fn func(batch int64, path string
 // Otherwise it is rewritten with only the batches not done (by a rename,
 // so that a crash leaves either the old journal or the new one).
 func (j *Journal) Close() error {
+	if err := j.opened(); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	defer j.release()

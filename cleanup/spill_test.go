@@ -38,7 +38,7 @@ func TestSharedFilesWhenTheSetSpills(t *testing.T) {
 	}
 	wantFiles := without(files, []string{"stl/shared-stale.stl", "stl/own.stl"})
 
-	for _, grace := range []time.Duration{0, time.Hour} {
+	for _, grace := range []time.Duration{cleanup.None, time.Hour} {
 		t.Run(fmt.Sprintf("grace %v", grace), func(t *testing.T) {
 			dsn := storetest.NewMemory(t)
 			storetest.Insert(t, storetest.DB(t, dsn), rows...)
@@ -52,7 +52,7 @@ func TestSharedFilesWhenTheSetSpills(t *testing.T) {
 			}
 			if grace > 0 {
 				assertEqual(t, "files while they wait", len(fstest.Files(t, media)), len(files))
-				opt.FileGrace = 0 // the next run, once they are due
+				opt.FileGrace = cleanup.None // the next run, once they are due
 				if _, err := runJournaled(t, storetest.Open(t, dsn, false), media, jfs, opt); err != nil {
 					t.Fatal(err)
 				}

@@ -147,7 +147,8 @@ func isConfigError(err error) bool {
 		errors.Is(err, store.ErrAccess) ||
 		errors.Is(err, store.ErrInvalidURL) ||
 		errors.Is(err, fs.ErrNoMediaRoot) ||
-		errors.Is(err, cleanup.ErrJournal)
+		errors.Is(err, cleanup.ErrJournal) ||
+		errors.Is(err, cleanup.ErrOptions)
 }
 
 // oneLine keeps an error to a single line on stderr.

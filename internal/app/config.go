@@ -125,6 +125,16 @@ func loadConfig(c *cli.Context) (config, error) {
 	return cfg, nil
 }
 
+// noneIfZero is a duration flag as the library takes it: the command
+// line's 0 (no pause, no grace) is cleanup.None, since a zero in
+// cleanup's options means the default.
+func noneIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return cleanup.None
+	}
+	return d
+}
+
 // clock returns the instant to judge staleness at: --now, or the clock.
 func (cfg config) clock() time.Time {
 	if cfg.nowGiven {
