@@ -146,7 +146,9 @@ func TestHealthJudge(t *testing.T) {
 			at(14 * time.Minute), []string{"--max-age", "10m"}, 0, "healthy: a run is in progress, started 9m0s ago; the last one finished 14m0s ago with exit 0"},
 		{"in progress for too long", withState(ok, func(s *runState) { s.Started = t0.Add(5 * time.Minute) }),
 			at(16 * time.Minute), []string{"--max-age", "10m"}, 1, "unhealthy: a run started 11m0s ago and has not finished (--max-age 10m0s)"},
-		{"in progress after a failure", withState(ok, func(s *runState) { s.ExitStatus, s.Error, s.Started = 2, "database not found: x", t0.Add(5*time.Minute) }),
+		{"in progress after a failure", withState(ok, func(s *runState) {
+			s.ExitStatus, s.Error, s.Started = 2, "database not found: x", t0.Add(5*time.Minute)
+		}),
 			at(6 * time.Minute), []string{"--max-age", "10m"}, 1, "with exit 2: database not found: x"},
 		{"first run in progress", &runState{Version: stateVersion, Started: t0},
 			at(time.Minute), []string{"--max-age", "10m"}, 0, "healthy: a run is in progress, started 1m0s ago; none has finished yet"},
