@@ -14,10 +14,11 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// TestHealthStateFile: a real run leaves the state file beside its
-// pending-removal journal, mode 0600, with its counts and exit status;
-// health reads it; a failed run is recorded as such, and keeps the time
-// of the last success; a dry run writes nothing.
+// TestHealthStateFile: the first real run that succeeds leaves the state
+// file beside its pending-removal journal, mode 0600, with its counts and
+// exit status; health reads it; a failed run then updates it, keeping the
+// time of the last success. A dry run writes nothing, nor does a run that
+// fails before any has succeeded.
 func TestHealthStateFile(t *testing.T) {
 	dir := install(t)
 	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
@@ -31,6 +32,14 @@ func TestHealthStateFile(t *testing.T) {
 		t.Fatalf("a dry run wrote the state file (%v)", err)
 	}
 	runCLI(t, "--db", db, "health", "--max-age", "1h").wantOneLineError(t, 1, "unhealthy: no run recorded yet", state)
+	// Nor does a run that fails before any has succeeded: a refused run
+	// leaves the install as it found it.
+	if r := runCLI(t, "--db", db, "--media-root", filepath.Join(dir, "nope")); r.code != 2 {
+		t.Fatalf("run without MEDIA_ROOT: exit %d, %q", r.code, r.stderr)
+	}
+	if _, err := os.Lstat(state); !os.IsNotExist(err) {
+		t.Fatalf("a failed first run wrote the state file (%v)", err)
+	}
 
 	before := time.Now()
 	if r := runCLI(t, args...); r.code != 0 {

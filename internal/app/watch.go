@@ -35,9 +35,10 @@ type watcher struct {
 	now   func() time.Time
 
 	// The run in progress.
-	path  string    // its state file, once its database is open
-	state *runState // as written at its start
-	rep   *cleanup.Report
+	path   string    // its state file, once its database is open
+	state  *runState // what it writes there
+	exists bool      // whether there was a state file when it started
+	rep    *cleanup.Report
 }
 
 // newWatcher checks --ping-url (in a dry run too, so that a bad one is
@@ -80,6 +81,10 @@ func (w *watcher) begin(ctx context.Context) {
 
 // opened records the start of the run in db's state file, keeping what
 // the file says of the last finished run until this one finishes.
+//
+// Only the first run that succeeds creates the file (see end): a run that
+// is refused, or fails, on an install where none has succeeded yet leaves
+// the install as it found it, as the README's Exit status promises.
 func (w *watcher) opened(db store.DB) {
 	if w == nil {
 		return
@@ -89,6 +94,7 @@ func (w *watcher) opened(db store.DB) {
 		return // the run fails on its journal, which has no place either, and says so
 	}
 	s, err := readState(path)
+	w.exists = !errors.Is(err, errNoState)
 	if err != nil {
 		s = &runState{} // none yet, or unreadable: this run starts it afresh
 	}
@@ -98,7 +104,9 @@ func (w *watcher) opened(db store.DB) {
 	}
 	s.Started = w.now()
 	w.path, w.state = path, s
-	w.write()
+	if w.exists {
+		w.write(false)
+	}
 }
 
 // report keeps the run's counts for its end.
@@ -114,7 +122,9 @@ func (w *watcher) end(ctx context.Context, err error) {
 		return
 	}
 	status := exitCode(err)
-	if s := w.state; s != nil {
+	// A run cut short by a signal, or one that failed, creates no file;
+	// the first run that does its job does.
+	if s := w.state; s != nil && (w.exists || status == 0 && ctx.Err() == nil) {
 		s.Finished, s.ExitStatus, s.Error = w.now(), status, ""
 		if err != nil && !errors.Is(err, errLeftBehind) {
 			s.Error = oneLine(err)
@@ -126,16 +136,18 @@ func (w *watcher) end(ctx context.Context, err error) {
 		if status == 0 {
 			s.LastSuccess = s.Finished
 		}
-		w.write()
+		w.write(true)
 	}
 	if w.ping != nil {
 		w.ping.finish(ctx, status, summary(status, err, w.rep))
 	}
 }
 
-func (w *watcher) write() {
-	if err := writeState(w.path, w.state); err != nil {
-		w.log.Warn("cannot write the health state file; the cleanup goes on, health will see no run",
+// write writes the state file; at the end of a run (warn), a failure is
+// logged: one line per run at most.
+func (w *watcher) write(warn bool) {
+	if err := writeState(w.path, w.state); err != nil && warn {
+		w.log.Warn("cannot write the health state file; the cleanup goes on, health will not see this run",
 			"path", w.path, "error", oneLine(err))
 	}
 }
