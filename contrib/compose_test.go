@@ -16,7 +16,7 @@ import (
 // (1.0.3), changed only where this test must: the web app is a stand-in
 // (the image itself, printing its version, without the published port),
 // the sidecar runs this test's image, judges staleness at the demo's
-// instant, and ticks every 2 s instead of 5 minutes.
+// instant, and ticks every second instead of every 5 minutes.
 //
 //   - With the database not created yet, the sidecar keeps running and
 //     logging the error at each tick, and is not restarted.
@@ -53,7 +53,7 @@ func TestComposeUp(t *testing.T) {
 	}
 	web["image"], web["command"] = img, []string{"--version"}
 	delete(web, "ports")
-	side["image"], side["command"] = img, []string{"--every", "2s"}
+	side["image"], side["command"] = img, []string{"--every", "1s"}
 	env := side["environment"].(map[string]any)
 	env["CLEANUP_STALE_NOW"] = refNow
 	all["services"] = compose.Services
