@@ -14,10 +14,10 @@ func healthCommand() *cli.Command {
 		Name:      "health",
 		Usage:     "exit 0 if the cleanup has run well lately, 1 if not: a container's HEALTHCHECK",
 		UsageText: "cleanup-stale [global options] health [--max-age D] [--json]",
-		Description: "Reads the state file that every real run writes beside the pending-removal\n" +
-			"journal. Healthy: the last run that finished exited 0, and within --max-age\n" +
-			"a run finished or the one in progress started. It opens the database\n" +
-			"read-only to find the file, and changes nothing.",
+		Description: "Reads the state file that real runs keep beside the pending-removal journal\n" +
+			"(the first run that succeeds creates it). Healthy: the last run that finished\n" +
+			"exited 0, and within --max-age a run finished or the one in progress started.\n" +
+			"It opens the database read-only to find the file, and changes nothing.",
 		Flags: append(globalFlags(false),
 			&cli.DurationFlag{Name: "max-age", EnvVars: []string{envPrefix + "MAX_AGE"},
 				Usage: "unhealthy when no run finished or started within `D` (default: twice the loop's --every)"},
