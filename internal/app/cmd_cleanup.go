@@ -100,8 +100,8 @@ const minEvery = time.Second
 // loop is the sidecar loop built in: a run now, then one every interval. A
 // failed run is logged and the loop goes on, a configuration error too (a
 // database that the web app has not created yet, a volume not mounted
-// yet): the health state and the monitor report it (exit 2), and the
-// first tick after it is fixed works. Only the command line's errors end
+// yet): health and the monitor report it (exit 2), and the first tick
+// after it is fixed works. Only the command line's errors end
 // the loop, before it starts. A signal ends it with exit 0, and without a
 // word about the run it cut short.
 func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
