@@ -12,6 +12,7 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestHealthStateFile: the first real run that succeeds leaves the state
@@ -104,6 +105,36 @@ func TestHealthStateBesideJournal(t *testing.T) {
 	}
 	if r := runCLI(t, "--db", db, "--state-dir", stateDir, "health", "--max-age", "1h"); r.code != 0 {
 		t.Errorf("health: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestHealthStatePostgres: with PostgreSQL and no --state-dir, the state
+// file goes with the journal into the user's state directory, which only
+// a run that gets as far as its journal creates.
+func TestHealthStatePostgres(t *testing.T) {
+	pgURL, _ := storetest.LoadPostgres(t, filepath.Join(repo, "testdata", "reference", "webapp.sqlite3"))
+	dir := install(t)
+	xdg := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", xdg)
+	t.Setenv("STATE_DIRECTORY", "")
+	if r := runCLI(t, "--db", pgURL, "--media-root", filepath.Join(dir, "nope"), "--now", refNow); r.code != 2 {
+		t.Fatalf("without MEDIA_ROOT: exit %d, %q", r.code, r.stderr)
+	}
+	if got := dirNames(t, xdg); len(got) != 0 {
+		t.Fatalf("a refused run created %v", got)
+	}
+	if r := runCLI(t, "--db", pgURL, "--media-root", filepath.Join(dir, "media"), "--now", refNow); r.code != 0 {
+		t.Fatalf("exit %d, %q", r.code, r.stderr)
+	}
+	got := dirNames(t, filepath.Join(xdg, "cleanup-stale"))
+	if len(got) != 1 || !strings.HasSuffix(got[0], ".cleanup-stale-health") {
+		t.Fatalf("the state directory holds %v", got)
+	}
+	if s := readStateFile(t, filepath.Join(xdg, "cleanup-stale", got[0])); s.Deleted != 66 || s.ExitStatus != 0 {
+		t.Errorf("state %+v", s)
+	}
+	if r := runCLI(t, "--db", pgURL, "health", "--max-age", "1h"); r.code != 0 || !strings.HasPrefix(r.stdout, "healthy: ") {
+		t.Errorf("health: exit %d, %q, %q", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -89,7 +89,9 @@ func (w *watcher) opened(db store.DB) {
 	if w == nil {
 		return
 	}
-	path, err := w.cfg.healthPath(db, true)
+	// Without creating the state directory: the run's journal does, if
+	// the run gets that far.
+	path, err := w.cfg.healthPath(db, false)
 	if err != nil {
 		return // the run fails on its journal, which has no place either, and says so
 	}
