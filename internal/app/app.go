@@ -34,9 +34,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
-		Flags:           append(globalFlags(true), cleanupFlags()...),
+		Flags:           append(append(globalFlags(true), cleanupFlags()...), watchFlags()...),
 		Action:          cleanupAction,
-		Commands:        []*cli.Command{statsCommand(), sweepCommand()},
+		Commands:        []*cli.Command{statsCommand(), sweepCommand(), healthCommand()},
 		OnUsageError:    onUsageError,
 		// Exit codes are decided in one place, run's exitCode, never here.
 		ExitErrHandler: func(*cli.Context, error) {},

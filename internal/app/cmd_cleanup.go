@@ -44,6 +44,7 @@ type cleanupJob struct {
 	out    printer
 	log    *slog.Logger
 	errOut progressWriter
+	watch  *watcher // nil in a dry run
 }
 
 func cleanupAction(c *cli.Context) error {
@@ -86,8 +87,11 @@ func cleanupAction(c *cli.Context) error {
 		log:    log,
 		errOut: progressWriter{w: c.App.ErrWriter},
 	}
+	if j.watch, err = newWatcher(c, cfg, every, log); err != nil {
+		return err
+	}
 	if every == 0 {
-		return j.once(c.Context)
+		return j.tick(c.Context)
 	}
 	return j.loop(c.Context, every)
 }
@@ -96,13 +100,16 @@ func cleanupAction(c *cli.Context) error {
 const minEvery = time.Second
 
 // loop is the sidecar loop built in: a run now, then one every interval. A
-// configuration error on the first run ends it (exit 2); any other failed
-// run is logged and the loop goes on. A signal ends it with exit 0, and
-// without a word about the run it cut short.
+// failed run is logged and the loop goes on, a configuration error too (a
+// database that the web app has not created yet, a volume not mounted
+// yet): health and the monitor report it (exit 2), and the first tick
+// after it is fixed works. Only the command line's errors end
+// the loop, before it starts. A signal ends it with exit 0, and without a
+// word about the run it cut short.
 func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
-	err := j.once(ctx)
-	if exitCode(err) == 2 && ctx.Err() == nil || errors.Is(err, errReaderGone) {
-		return err // errReaderGone: nobody reads the listings any more
+	err := j.tick(ctx)
+	if errors.Is(err, errReaderGone) {
+		return err // nobody reads the listings any more
 	}
 	j.logRunError(ctx, err)
 	tick := time.NewTicker(every)
@@ -111,7 +118,7 @@ func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
-			if err := j.once(ctx); errors.Is(err, errReaderGone) {
+			if err := j.tick(ctx); errors.Is(err, errReaderGone) {
 				return err
 			} else {
 				j.logRunError(ctx, err)
@@ -134,6 +141,7 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
+	j.watch.opened(db)
 	media, closeMedia, err := j.cfg.openMedia(ctx)
 	if err != nil {
 		return err
@@ -147,6 +155,7 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		rep, err = j.preview(ctx, db, media, opt)
 	} else {
 		rep, err = j.run(ctx, db, media, opt)
+		j.watch.report(rep)
 	}
 	if errors.Is(err, errReaderGone) && !j.dryRun {
 		err = nil // the work is done; only its report found no reader
