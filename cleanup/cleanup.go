@@ -158,7 +158,7 @@ func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.
 	for i, s := range files {
 		paths[i] = s.File
 	}
-	seq, err := r.journal.Add(paths)
+	seq, err := r.journal.record(paths)
 	if err != nil {
 		return protocol.Prepared{}, err
 	}
@@ -196,9 +196,9 @@ func (r *runner) committed(del protocol.Deleted) (*removal, error) {
 		for i, s := range del.Rows {
 			files[i] = s.File
 		}
-		return nil, r.journal.Finish(files, seq)
+		return nil, r.journal.finishBatches(files, seq)
 	case r.opt.FileGrace > 0:
-		return nil, r.journal.Gone(seq)
+		return nil, r.journal.markGone(seq)
 	default:
 		return r.remove(seq, del), nil
 	}
@@ -213,7 +213,7 @@ func (r *runner) abandon(err error) {
 		r.reportKept()
 	}
 	if r.batch.seq != 0 && !errors.Is(err, protocol.ErrCommitUnknown) {
-		if jerr := r.journal.Finish(nil, r.batch.seq); jerr != nil {
+		if jerr := r.journal.finishBatches(nil, r.batch.seq); jerr != nil {
 			r.opt.Log.Warn("cannot mark a batch that deleted nothing done in the journal", "error", jerr)
 		}
 	}

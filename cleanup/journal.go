@@ -211,11 +211,11 @@ func (j *Journal) openLocked() error {
 	}
 }
 
-// Add writes a batch of files that are about to lose their rows, and
+// record writes a batch of files that are about to lose their rows, and
 // fsyncs, before the batch's write transaction begins. It returns the
-// batch's number, for Gone and Finish. On error nothing is listed and
-// nothing may be deleted.
-func (j *Journal) Add(paths []string) (int64, error) {
+// batch's number, for markGone and finishBatches. On error nothing is
+// listed and nothing may be deleted.
+func (j *Journal) record(paths []string) (int64, error) {
 	if err := j.opened(); err != nil {
 		return 0, err
 	}
@@ -257,10 +257,10 @@ func (j *Journal) add(paths []string, gone time.Time) (int64, error) {
 	return seq, nil
 }
 
-// Gone notes that batch's rows were deleted, by a commit that has just
+// markGone notes that batch's rows were deleted, by a commit that has just
 // returned: its files are due a grace from now. Not fsynced: a lost "gone"
 // only makes a later run note the batch as gone when it reads it, later.
-func (j *Journal) Gone(batch int64) error {
+func (j *Journal) markGone(batch int64) error {
 	if err := j.opened(); err != nil {
 		return err
 	}
@@ -278,13 +278,13 @@ func (j *Journal) Gone(batch int64) error {
 	return nil
 }
 
-// Finish marks batches done once their files are removed (or kept).
+// finishBatches marks batches done once their files are removed (or kept).
 // left lists the files of theirs that stay pending (a removal that
 // failed, or, of a batch whose transaction deleted only some of its rows,
 // the files of the rows it deleted): they are written into a new batch
 // first, gone since the first of batches went, so that a later run
 // finishes them.
-func (j *Journal) Finish(left []string, batches ...int64) error {
+func (j *Journal) finishBatches(left []string, batches ...int64) error {
 	if err := j.opened(); err != nil {
 		return err
 	}
@@ -301,7 +301,7 @@ func (j *Journal) Finish(left []string, batches ...int64) error {
 			return err
 		}
 	}
-	return j.finish(batches)
+	return j.markDone(batches)
 }
 
 // retry lists files that could not be removed in a new batch, gone at
@@ -312,7 +312,8 @@ func (j *Journal) retry(failed []string, gone time.Time) (int64, error) {
 	return j.add(failed, gone)
 }
 
-func (j *Journal) finish(batches []int64) error {
+// markDone appends a "done" record for each of batches.
+func (j *Journal) markDone(batches []int64) error {
 	var buf bytes.Buffer
 	for _, seq := range batches {
 		fmt.Fprintf(&buf, "done %d\n", seq)

@@ -71,7 +71,7 @@ func (r *runner) finishDue(ctx context.Context) error {
 	for seq := range due {
 		batches = append(batches, seq)
 	}
-	return r.journal.Finish(nil, batches...)
+	return r.journal.finishBatches(nil, batches...)
 }
 
 // removeLeft removes files whose rows are gone and returns those that

@@ -91,7 +91,7 @@ func (r *runner) finish(m *removal) error {
 			"slug", s.Slug, "path", s.File, "error", err)
 		r.rep.addFailure(Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
 	}
-	return r.journal.Finish(failed, m.batch)
+	return r.journal.finishBatches(failed, m.batch)
 }
 
 // cutShort reports whether a removal failed only because the run was
