@@ -137,6 +137,12 @@ func noneIfZero(d time.Duration) time.Duration {
 
 // clock returns the instant to judge staleness at: --now, or the clock.
 func (cfg config) clock() time.Time {
+	if cfg.nowGiven && cfg.now.IsZero() {
+		// --now 0001-01-01T00:00:00Z: to package cleanup, the zero instant
+		// means the clock. A nanosecond later judges alike, since the
+		// cutoff is cut to the microsecond.
+		return cfg.now.Add(time.Nanosecond)
+	}
 	if cfg.nowGiven {
 		return cfg.now
 	}
