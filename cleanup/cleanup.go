@@ -1,8 +1,3 @@
-// Package cleanup is the job itself: it joins the database (package store)
-// and the uploads (package fs) in the order that keeps them consistent
-// whatever crashes (docs/design.md, The protocol). Run is a real run,
-// Preview a dry run, Sweep the orphan sweep; the Journal lists the files
-// whose rows are gone until they are removed.
 package cleanup
 
 import (

@@ -52,4 +52,6 @@ func SetJournalClock(j *Journal, now func() time.Time) { j.now = now }
 func (j *Journal) Add(paths []string) (int64, error) { return j.record(paths) }
 
 // Finish is finishBatches, for the journal's tests.
-func (j *Journal) Finish(left []string, batches ...int64) error { return j.finishBatches(left, batches...) }
+func (j *Journal) Finish(left []string, batches ...int64) error {
+	return j.finishBatches(left, batches...)
+}
