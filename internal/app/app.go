@@ -43,7 +43,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 		// `cleanup-stale ... --generate-bash-completion` lists what may come
 		// next, and does nothing else; the shell completions that
-		// internal/gendocs writes ask it.
+		// internal/pkgfiles writes ask it.
 		EnableBashCompletion: true,
 	}
 }
