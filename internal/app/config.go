@@ -36,8 +36,8 @@ func globalFlags(withEnv bool) []cli.Flag {
 		}
 		return nil, usage + " [$" + name + "]"
 	}
-	dbEnv, dbUsage := env(envPrefix+"DB", "the web app's SQLite database `PATH` (never created)")
-	mediaEnv, mediaUsage := env("MEDIA_ROOT", "the `DIR` that uploads' paths are relative to")
+	dbEnv, dbUsage := env(envPrefix+"DB", "the web app's SQLite database `PATH` (never created), or a postgres:// URL")
+	mediaEnv, mediaUsage := env("MEDIA_ROOT", "the `DIR` that uploads' paths are relative to, or s3://BUCKET[/PREFIX]")
 	ttlEnv, ttlUsage := env(envPrefix+"TTL_HOURS", "a submission is stale `N` hours after it was created (identifying) or closed (rejected)")
 	nowEnv, nowUsage := env(envPrefix+"NOW", "judge staleness as of this RFC 3339 `TIME` instead of the clock")
 	busyEnv, busyUsage := env(envPrefix+"BUSY_TIMEOUT", "wait up to `D` for the web app's lock on the database")
