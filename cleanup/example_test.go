@@ -122,7 +122,9 @@ func ExampleRun() {
 }
 
 // brokenDisk is an afero.Fs whose removal of one file fails with an I/O
-// error, as a failing disk would.
+// error, as a failing disk would. It says what it wraps (fs.Unwrapper), so
+// that a fs.RootFs beneath it keeps comparing files by what they are and
+// refusing links to directories.
 type brokenDisk struct {
 	afero.Fs
 	bad string
@@ -134,6 +136,8 @@ func (d brokenDisk) Remove(name string) error {
 	}
 	return d.Fs.Remove(name)
 }
+
+func (d brokenDisk) Unwrap() afero.Fs { return d.Fs }
 
 // A run with a fault injected by an afero wrapper. The removal fails only
 // after its row's deletion committed, so the row is gone and the file
