@@ -107,6 +107,8 @@ func (d *pgDB) Name() string { return d.name }
 // Local is false: the database lives on a server, maybe on another host.
 func (d *pgDB) Local() bool { return false }
 
+func (d *pgDB) sealed() {}
+
 // Identity is the cluster's system identifier and the database's oid (see
 // DB).
 func (d *pgDB) Identity() string { return d.id }

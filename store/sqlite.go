@@ -110,6 +110,8 @@ func (d *sqliteDB) Name() string { return d.name }
 // Local is true: a SQLite database is a file on this host.
 func (d *sqliteDB) Local() bool { return true }
 
+func (d *sqliteDB) sealed() {}
+
 // Identity is the database file's device and inode (see DB).
 func (d *sqliteDB) Identity() string { return d.id }
 

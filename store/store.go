@@ -25,7 +25,8 @@ import (
 // Table is the web app's submissions table, as Django names it.
 const Table = "submissions_submission"
 
-// DB is an open web app database, as Open and OpenDSN return it. Package
+// DB is an open web app database, as Open and OpenDSN return it, and
+// only they: it cannot be implemented outside this package. Package
 // cleanup deletes through it; the methods it uses for that are not part
 // of this face.
 type DB interface {
@@ -52,6 +53,12 @@ type DB interface {
 	EachStale(ctx context.Context, cutoff time.Time, fn func(Submission) error) error
 	// Stats counts the rows per status and the stale ones.
 	Stats(ctx context.Context, cutoff time.Time) (*Stats, error)
+
+	// sealed keeps DB to the databases that Open and OpenDSN return: they
+	// also take part in package cleanup's batch protocol, which no other
+	// type can (it is internal), so the compiler, not a run, refuses a DB
+	// made elsewhere.
+	sealed()
 }
 
 // Options says how to open the database.
