@@ -14,19 +14,22 @@ import (
 )
 
 // Run deletes the stale submissions and their files. It first finishes
-// what an interrupted run left in the journal, then works through the
-// stale rows in batches by id, each batch in this order:
+// what is due in the journal (files whose rows have been gone for the file
+// grace, and that no row references now), then works through the stale
+// rows in batches, each batch in this order:
 //
 //  1. read the batch's stale rows (see protocol.DB's DeleteBatch for
 //     where, with which locks);
 //  2. keep every row whose file could not be removed now (fs.Check);
 //  3. write the other rows' files into the journal, and fsync;
 //  4. delete the rows that are still stale, in one short write
-//     transaction, which also reads which of their files another row
-//     still uses;
-//  5. after the commit, outside the lock, remove the deleted rows' files
-//     that no other row uses, while the run pauses for the web app; then
-//     mark the batch done in the journal.
+//     transaction (which, when files go at once, also reads which of
+//     their files another row still uses);
+//  5. after the commit: with a file grace, note in the journal when the
+//     rows went, and leave their files to the first run after the grace;
+//     without one, remove the deleted rows' files that no other row uses,
+//     outside the lock, while the run pauses for the web app, then mark
+//     the batch done.
 //
 // So a row that is still in the database always has its file, and a file
 // whose row is gone is listed in the journal until it is removed. Run
@@ -34,8 +37,9 @@ import (
 // runs to its commit, and the files of committed batches are removed.
 //
 // An error means the run itself failed (the lock not obtained in time, a
-// broken database, a journal that cannot be written). Rows and files left
-// behind are not errors; they are Report.Failures.
+// broken database, a journal that cannot be written, options that make no
+// sense: ErrOptions). Rows and files left behind are not errors; they are
+// Report.Failures.
 func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Options) (*Report, error) {
 	opt, err := opt.resolve()
 	if err != nil {
