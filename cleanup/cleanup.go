@@ -74,6 +74,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 		if removing = nil; err != nil {
 			return r.rep, err
 		}
+		r.batch = attempt{} // what Prepare will know of this batch
 		del, err := r.db.DeleteBatch(ctx, protocol.Request{Cutoff: r.rep.Cutoff, After: after,
 			Size: r.size, MaxFiles: maxFilesPerBatch, Prepare: r.prepare})
 		r.rep.addLockHeld(del.LockHeld)
@@ -142,7 +143,6 @@ func (r *runner) readSharing(ctx context.Context) error {
 // file cannot be removed now, and journals the files of the others, with
 // an fsync, before any of their rows can go.
 func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.Prepared, error) {
-	r.batch = attempt{}
 	files = r.keepUnremovable(files)
 	if len(files) == 0 {
 		return protocol.Prepared{}, nil
