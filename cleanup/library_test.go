@@ -89,7 +89,7 @@ func TestZeroFileGraceIsTheDefault(t *testing.T) {
 	}
 	assertEqual(t, "surviving rows", memSlugs(t, mem), []string{"customer", "just-arrived"})
 	assertEqual(t, "files", fstest.Files(t, media), []string{"stl/customer.stl", "stl/new.stl", "stl/old.stl"})
-	if rep.Waiting != 1 || rep.NextDue.Sub(time.Now()) > cleanup.DefaultFileGrace || rep.NextDue.Before(time.Now()) {
+	if rep.Waiting != 1 || time.Until(rep.NextDue) > cleanup.DefaultFileGrace || rep.NextDue.Before(time.Now()) {
 		t.Errorf("waiting %d, next due %v; want 1, within the default grace", rep.Waiting, rep.NextDue)
 	}
 }
