@@ -640,3 +640,19 @@ WHERE a.id % 2 = 1 AND (a.ctid::text::point)[0] = (b.ctid::text::point)[0] AND a
 		t.Errorf("rows left, done rows left: %s; want the 300 done rows alone", got)
 	}
 }
+
+// TestPostgresScansFromTheFirstPage: the tool's session never joins
+// another session's scan of the table halfway through
+// (synchronize_seqscans): a batch that scans the table reads it from its
+// first page, in physical order.
+func TestPostgresScansFromTheFirstPage(t *testing.T) {
+	u, _ := storetest.NewPostgres(t)
+	d := storetest.OpenPostgres(t, u, false)
+	var v string
+	if err := store.PostgresRaw(d).QueryRow(`SHOW synchronize_seqscans`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != "off" {
+		t.Errorf("synchronize_seqscans = %s, want off", v)
+	}
+}

@@ -1,0 +1,87 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+	"github.com/cleanup-stale/cleanup-stale/store"
+)
+
+// TestBatchSizeByLocking: where a transaction locks only its own rows
+// (PostgreSQL), batches aim at rowLocksTxScale times TxTarget; where it
+// locks the whole database (SQLite), at TxTarget. And a batch never asks
+// for more rows than the last Fit, which a store reports when a batch
+// would lock more rows than it can hold for their files.
+func TestBatchSizeByLocking(t *testing.T) {
+	for _, tc := range []struct {
+		whole bool
+		fits  []int // the Fit of each batch, 0 for none
+		want  string
+	}{
+		// 1000 rows of each status took 100 ms: twice TxTarget on SQLite,
+		// a fifth of ten times it on PostgreSQL (fourfold at most).
+		{true, []int{0, 0, 0}, "[1000 500 250]"},
+		{false, []int{0, 0, 0}, "[1000 4000 16000]"},
+		{false, []int{300, 0, 700, 0}, "[1000 300 1200 700]"},
+		{true, []int{300, 0, 0}, "[1000 300 150]"},
+	} {
+		db := &sizingDB{whole: tc.whole, fits: tc.fits, took: 100 * time.Millisecond}
+		j, err := OpenJournal(afero.NewMemMapFs(), "journal", "media")
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := Options{TTLHours: 24, Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+			BatchSize: 1000, TxTarget: 50 * time.Millisecond}
+		if _, err := Run(context.Background(), db, afero.NewMemMapFs(), j, opt); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+		if got := fmt.Sprint(db.sizes); got != tc.want {
+			t.Errorf("whole database %v, fits %v: sizes %s, want %s", tc.whole, tc.fits, got, tc.want)
+		}
+	}
+}
+
+// sizingDB is a database whose batches each take took, report the next
+// of fits, and delete one row without a file; it records the Size of
+// each request.
+type sizingDB struct {
+	whole bool
+	fits  []int
+	took  time.Duration
+	sizes []int
+}
+
+func (d *sizingDB) Name() string     { return "sizing" }
+func (d *sizingDB) Local() bool      { return false }
+func (d *sizingDB) Identity() string { return "sizing" }
+func (d *sizingDB) Close() error     { return nil }
+func (d *sizingDB) CountStale(context.Context, time.Time) (int64, error) {
+	return int64(len(d.fits) - len(d.sizes)), nil
+}
+func (d *sizingDB) EachStale(context.Context, time.Time, func(store.Submission) error) error {
+	return nil
+}
+func (d *sizingDB) Stats(context.Context, time.Time) (*store.Stats, error) {
+	return &store.Stats{}, nil
+}
+func (d *sizingDB) LocksWholeDatabase() bool                              { return d.whole }
+func (d *sizingDB) AnyStaleFile(context.Context, time.Time) (bool, error) { return false, nil }
+func (d *sizingDB) EachFile(_ context.Context, after int64, _ func(int64, string) error) (int64, error) {
+	return after, nil
+}
+
+func (d *sizingDB) DeleteBatch(_ context.Context, req protocol.Request) (protocol.Deleted, error) {
+	i := len(d.sizes)
+	d.sizes = append(d.sizes, req.Size)
+	del := protocol.Deleted{Fileless: 1, LockHeld: d.took, Fit: d.fits[i], End: int64(i + 1)}
+	if i == len(d.fits)-1 {
+		del.End = protocol.NoEnd
+	}
+	return del, nil
+}
