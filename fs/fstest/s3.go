@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -248,6 +249,8 @@ type Request struct {
 	Path   string // the URL path: /BUCKET/KEY
 	Query  string // the raw query: "delete=", "list-type=2&…"
 	Header http.Header
+	// Body is a POST's body: a DeleteObjects request's list of keys.
+	Body []byte
 }
 
 // Record starts a Recorder, closed when the test ends.
@@ -260,8 +263,18 @@ func (s *S3) Record(t testing.TB) *Recorder {
 	r := &Recorder{}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		rec := Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone()}
+		if req.Method == http.MethodPost {
+			b, err := io.ReadAll(req.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			rec.Body = b
+			req.Body = io.NopCloser(bytes.NewReader(b))
+		}
 		r.mu.Lock()
-		r.reqs = append(r.reqs, Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone()})
+		r.reqs = append(r.reqs, rec)
 		r.mu.Unlock()
 		proxy.ServeHTTP(w, req)
 	}))
