@@ -36,7 +36,11 @@ var (
 	// left. A page holds at most block_size/28 rows (291 in 8 kB), so a
 	// batch that locks more than that always moves on. And of the rows
 	// with a file, at most $4 belong to the batch: it ends before the
-	// next one when that one lies in a page read whole.
+	// next one when that one lies in a page read whole. (A row that
+	// another session updated during the statement and left stale is
+	// locked in its new version, wherever that lies; a batch may then
+	// end past pages it did not read, whose stale rows wait for the next
+	// run. Nothing goes that is not stale and locked.)
 	//
 	// It deletes the batch's rows without a file at once, in the same
 	// statement, which the transaction commits only after the caller's
