@@ -656,3 +656,21 @@ func TestPostgresScansFromTheFirstPage(t *testing.T) {
 		t.Errorf("synchronize_seqscans = %s, want off", v)
 	}
 }
+
+// TestPostgresCountsWithoutStatistics: where the server keeps no row
+// statistics (track_counts off), a batch still counts the rows without a
+// file that it deleted, from the rows it locked.
+func TestPostgresCountsWithoutStatistics(t *testing.T) {
+	u, raw := storetest.NewPostgres(t)
+	cutoff := stale3(t, raw)
+	exec(t, raw, `ALTER DATABASE `+queryString(t, raw, `SELECT current_database()`)+` SET track_counts = off`)
+	d := storetest.OpenPostgres(t, u, false)
+	del, err := deleteWith(d, cutoff, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(del.Fileless, len(del.Rows)); got != "1 2" {
+		t.Errorf("deleted without a file, with: %s, want 1 2", got)
+	}
+	wantLeft(t, raw, "s4")
+}
