@@ -19,8 +19,9 @@ import (
 
 func main() {
 	// Signals become a cancelled context once, here: a run stops between
-	// two transactions and exits 0.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	// two transactions and exits 0. A hangup (the terminal or the session
+	// that started the run went away) is a stop like any other.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
 	// A reader that goes away (stderr piped to a closed pager, a log
 	// shipper that died) must not kill a run between its commit and its
 	// removals: a write to a broken pipe then fails with EPIPE instead.

@@ -25,7 +25,7 @@ func BenchmarkIdleRun(b *testing.B) {
 			}
 			db := storetest.Open(b, dsn, false)
 			media := afero.NewMemMapFs()
-			opt := cleanup.Options{TTLHours: 24, Now: refNow}
+			opt := cleanup.Options{TTLHours: 24, Now: refNow, Pause: cleanup.None, FileGrace: cleanup.None}
 			for b.Loop() {
 				rep, err := run(b, db, media, opt)
 				if err != nil || rep.Stale != 0 {
@@ -59,7 +59,7 @@ func BenchmarkDelete(b *testing.B) {
 				}
 				db := storetest.Open(b, dsn, false)
 				b.StartTimer()
-				rep, err := run(b, db, media, cleanup.Options{TTLHours: 24, Now: refNow})
+				rep, err := run(b, db, media, cleanup.Options{TTLHours: 24, Now: refNow, Pause: cleanup.None, FileGrace: cleanup.None})
 				if err != nil || rep.Deleted != 20_000 {
 					b.Fatal(rep, err)
 				}

@@ -1,15 +1,9 @@
-// Package cleanup is the job itself: it joins the database (package store)
-// and the uploads (package fs) in the order that keeps them consistent
-// whatever crashes (docs/design.md, The protocol). Run is a real run,
-// Preview a dry run, Sweep the orphan sweep; the Journal lists the files
-// whose rows are gone until they are removed.
 package cleanup
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/spf13/afero"
@@ -19,36 +13,6 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// Defaults that keep the web app responsive during a big cleanup (see the
-// README's Performance section). A write transaction aims at
-// DefaultTxTarget; DefaultPause after it is long enough for a writer that
-// polls with SQLite's busy handler (sleeps of 1, 2, 5, 10, 15, 20, 25, 25
-// ms ...) to find the lock free before it has waited 100 ms.
-const (
-	DefaultTxTarget  = 50 * time.Millisecond
-	DefaultPause     = 25 * time.Millisecond
-	DefaultBatchSize = 1000
-	DefaultWorkers   = 8
-	// DefaultLockShare is the largest share of its time that a run holds
-	// the lock while it works through rows with files. Such a run takes as
-	// long as its files take to remove anyway, so spreading its
-	// transactions over that time costs little; and a web app that begins
-	// its transactions DEFERRED (Django's default) fails a request that
-	// writes while the lock is held, so fewer of its requests fail.
-	DefaultLockShare = 0.08
-	// DefaultFileGrace is how long the command line lets a file wait
-	// after its row is gone: longer than the web app's requests live
-	// behind the usual servers (a request that read a row before the
-	// deletion and saves it after it ends within that time).
-	DefaultFileGrace = time.Minute
-)
-
-// Bounds of the adaptive batch size, in rows of each stale status.
-const (
-	minBatch = 50
-	maxBatch = 50000
-)
-
 // rowLocksTxScale is how many times TxTarget a transaction aims at where
 // it locks only its own rows (PostgreSQL): the web app waits for it only
 // if it writes one of the batch's stale rows, and then no longer than the
@@ -56,85 +20,23 @@ const (
 // the run a commit and a plan per batch.
 const rowLocksTxScale = 10
 
-// maxFilesPerBatch bounds the rows with a file in one batch: they are held
-// in memory, written to the journal, and removed before the next batch
-// but one.
-const maxFilesPerBatch = 5000
-
-// Options tunes a run. The zero value of each field means its default,
-// except Pause, where zero means no pause (the command line's default is
-// DefaultPause).
-type Options struct {
-	TTLHours int
-	Now      time.Time
-	// BatchSize is how many rows of each stale status the first write
-	// transaction takes. Later ones grow or shrink it so that each takes
-	// about TxTarget.
-	BatchSize int
-	TxTarget  time.Duration
-	// Pause is how long the run leaves the write lock to others between
-	// transactions; zero for none.
-	Pause time.Duration
-	// Workers is how many files are removed at once.
-	Workers int
-	// LockShare caps the share of the time that the run holds the lock
-	// while batches have files: after such a batch, the pause lasts at
-	// least long enough to keep the share of lock time down to it. 1
-	// means no cap.
-	LockShare float64
-	// FileGrace is how long a file waits in the journal after its row's
-	// deletion before a run may remove it: the web app can write a row it
-	// read before the deletion back (Django's save()), file name included,
-	// and such a row must find its file. Zero removes files right after
-	// the commit (a web app that is stopped; tests). The command line's
-	// default is DefaultFileGrace.
-	FileGrace time.Duration
-	// TempDir is where a run may spill its set of the table's files when
-	// it is too large for memory (a table of millions of rows). "" means
-	// the system's temporary directory.
-	TempDir string
-	// Log receives one line per row or file left behind. Nil discards.
-	Log *slog.Logger
-	// Progress, if set, is called after each committed batch.
-	Progress func(r *Report)
-
-	hashLimit int // hashes a run holds in memory before it spills; tests lower it
-}
-
-func (o Options) withDefaults() Options {
-	if o.BatchSize <= 0 {
-		o.BatchSize = DefaultBatchSize
-	}
-	if o.TxTarget <= 0 {
-		o.TxTarget = DefaultTxTarget
-	}
-	o.Pause = max(o.Pause, 0)
-	if o.Workers <= 0 {
-		o.Workers = DefaultWorkers
-	}
-	if o.LockShare <= 0 || o.LockShare > 1 {
-		o.LockShare = DefaultLockShare
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	return o
-}
-
 // Run deletes the stale submissions and their files. It first finishes
-// what an interrupted run left in the journal, then works through the
-// stale rows in batches by id, each batch in this order:
+// what is due in the journal (files whose rows have been gone for the file
+// grace, and that no row references now), then works through the stale
+// rows in batches, each batch in this order:
 //
 //  1. read the batch's stale rows (see protocol.DB's DeleteBatch for
 //     where, with which locks);
 //  2. keep every row whose file could not be removed now (fs.Check);
 //  3. write the other rows' files into the journal, and fsync;
 //  4. delete the rows that are still stale, in one short write
-//     transaction, which also reads which of their files another row
-//     still uses;
-//  5. after the commit, outside the lock, remove the deleted rows' files
-//     that no other row uses, while the run pauses for the web app; then
-//     mark the batch done in the journal.
+//     transaction (which, when files go at once, also reads which of
+//     their files another row still uses);
+//  5. after the commit: with a file grace, note in the journal when the
+//     rows went, and leave their files to the first run after the grace;
+//     without one, remove the deleted rows' files that no other row uses,
+//     outside the lock, while the run pauses for the web app, then mark
+//     the batch done.
 //
 // So a row that is still in the database always has its file, and a file
 // whose row is gone is listed in the journal until it is removed. Run
@@ -142,11 +44,18 @@ func (o Options) withDefaults() Options {
 // runs to its commit, and the files of committed batches are removed.
 //
 // An error means the run itself failed (the lock not obtained in time, a
-// broken database, a journal that cannot be written). Rows and files left
-// behind are not errors; they are Report.Failures.
+// broken database, a journal that cannot be written, options that make no
+// sense: ErrOptions). Rows and files left behind are not errors; they are
+// Report.Failures.
 func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Options) (*Report, error) {
-	opt = opt.withDefaults()
+	opt, err := opt.resolve()
+	if err != nil {
+		return &Report{Failures: []Failure{}}, err
+	}
 	pdb, err := batches(db)
+	if err == nil {
+		err = usable(media, j)
+	}
 	if err != nil {
 		return &Report{Failures: []Failure{}}, err
 	}
@@ -155,7 +64,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 	}
 	r := &runner{db: pdb, media: media, journal: j, opt: opt, size: opt.BatchSize,
 		rep: &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
-	defer func() { r.noteWaiting(r.journal.now()) }()
+	defer func() { r.noteCut(); r.noteWaiting(r.journal.now()) }()
 	if err := r.finishDue(ctx); err != nil {
 		return r.rep, err
 	}
@@ -180,6 +89,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 				return r.rep, err
 			}
 		}
+		r.batch = attempt{} // what Prepare will know of this batch
 		del, err := r.db.DeleteBatch(ctx, protocol.Request{Cutoff: r.rep.Cutoff, After: after,
 			Size: r.size, MaxFiles: maxFilesPerBatch, Prepare: r.prepare})
 		if overlap {
@@ -220,13 +130,15 @@ type runner struct {
 	size    int      // rows of each status per batch; adapts to TxTarget
 	sharing *sharing // the rows that may share a file; nil when no stale row had one
 	batch   attempt  // the batch being deleted
+	cut     int64    // removals that a stop cut short
 }
 
 // attempt is what the run knows of the batch it is deleting, from its
 // Prepare on.
 type attempt struct {
-	seq  int64     // its journal batch; 0 when it has no file to remove
-	kept []Failure // its rows kept because their file cannot be removed
+	seq   int64     // its journal batch; 0 when it has no file to remove
+	files int       // the files that its journal batch lists
+	kept  []Failure // its rows kept because their file cannot be removed
 }
 
 // readSharing reads, once per run, which rows may share a file, if the run
@@ -252,7 +164,6 @@ func (r *runner) readSharing(ctx context.Context) error {
 // file cannot be removed now, and journals the files of the others, with
 // an fsync, before any of their rows can go.
 func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.Prepared, error) {
-	r.batch = attempt{}
 	files = r.keepUnremovable(files)
 	if len(files) == 0 {
 		return protocol.Prepared{}, nil
@@ -267,11 +178,11 @@ func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.
 	for i, s := range files {
 		paths[i] = s.File
 	}
-	seq, err := r.journal.Add(paths)
+	seq, err := r.journal.record(paths)
 	if err != nil {
 		return protocol.Prepared{}, err
 	}
-	r.batch.seq = seq
+	r.batch.seq, r.batch.files = seq, len(paths)
 	if r.opt.FileGrace > 0 {
 		return protocol.Prepared{Files: files}, nil
 	}
@@ -300,8 +211,17 @@ func (r *runner) committed(del protocol.Deleted) (*removal, error) {
 	switch {
 	case seq == 0:
 		return nil, nil
+	case r.opt.FileGrace > 0 && len(del.Rows) < r.batch.files:
+		// Some rows stayed (locked by the web app, or not stale any more):
+		// their files do not wait. The batch is listed again with only the
+		// deleted rows' files, gone now, so that what waits is what went.
+		files := make([]string, len(del.Rows))
+		for i, s := range del.Rows {
+			files[i] = s.File
+		}
+		return nil, r.journal.finishBatches(files, seq)
 	case r.opt.FileGrace > 0:
-		return nil, r.journal.Gone(seq)
+		return nil, r.journal.markGone(seq)
 	default:
 		return r.remove(seq, del), nil
 	}
@@ -316,7 +236,7 @@ func (r *runner) abandon(err error) {
 		r.reportKept()
 	}
 	if r.batch.seq != 0 && !errors.Is(err, protocol.ErrCommitUnknown) {
-		if jerr := r.journal.Finish(nil, r.batch.seq); jerr != nil {
+		if jerr := r.journal.finishBatches(nil, r.batch.seq); jerr != nil {
 			r.opt.Log.Warn("cannot mark a batch that deleted nothing done in the journal", "error", jerr)
 		}
 	}
@@ -388,9 +308,24 @@ func (r *runner) adapt(took time.Duration) {
 	r.size = max(minBatch, min(next, r.size*4, maxBatch))
 }
 
+// usable fails unless media is a file system and j a journal that
+// OpenJournal opened.
+func usable(media afero.Fs, j *Journal) error {
+	switch {
+	case media == nil:
+		return fmt.Errorf("%w: no media file system", ErrOptions)
+	case j.opened() != nil:
+		return fmt.Errorf("%w: no journal (open one with OpenJournal)", ErrOptions)
+	}
+	return nil
+}
+
 // batches returns db's side of the batch protocol, which every database
 // that store.Open and store.OpenDSN return has.
 func batches(db store.DB) (protocol.DB, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: no database", ErrOptions)
+	}
 	if p, ok := db.(protocol.DB); ok {
 		return p, nil
 	}

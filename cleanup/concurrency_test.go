@@ -44,6 +44,7 @@ func TestYieldsToTheWebApp(t *testing.T) {
 	// No cap on the share of lock time: what is tested is the yield at the
 	// end of every transaction, not the pacing.
 	opt := cleanup.Options{TTLHours: 24, Now: refNow, BatchSize: 50, TxTarget: time.Millisecond, LockShare: 1,
+		Pause: cleanup.None, FileGrace: cleanup.None,
 		Progress: func(*cleanup.Report) {
 			if writerErr != nil {
 				return

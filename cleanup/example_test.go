@@ -88,7 +88,10 @@ func ExamplePreview() {
 }
 
 // A real run in memory: the stale rows go, and their files after them;
-// every other row keeps its file. The journal lives in memory too.
+// every other row keeps its file. The journal lives in memory too. With no
+// web app writing (a test), the files go right after their rows' commit
+// (FileGrace: cleanup.None); by default they would wait in the journal for
+// a minute, in case the web app wrote a row back.
 func ExampleRun() {
 	ctx := context.Background()
 	mem, media := exampleInstall()
@@ -104,7 +107,7 @@ func ExampleRun() {
 	}
 	defer journal.Close()
 
-	rep, err := cleanup.Run(ctx, db, media, journal, cleanup.Options{TTLHours: 24, Now: exampleNow})
+	rep, err := cleanup.Run(ctx, db, media, journal, cleanup.Options{TTLHours: 24, Now: exampleNow, FileGrace: cleanup.None})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -119,7 +122,9 @@ func ExampleRun() {
 }
 
 // brokenDisk is an afero.Fs whose removal of one file fails with an I/O
-// error, as a failing disk would.
+// error, as a failing disk would. It says what it wraps (fs.Unwrapper), so
+// that a fs.RootFs beneath it keeps comparing files by what they are and
+// refusing links to directories.
 type brokenDisk struct {
 	afero.Fs
 	bad string
@@ -131,6 +136,8 @@ func (d brokenDisk) Remove(name string) error {
 	}
 	return d.Fs.Remove(name)
 }
+
+func (d brokenDisk) Unwrap() afero.Fs { return d.Fs }
 
 // A run with a fault injected by an afero wrapper. The removal fails only
 // after its row's deletion committed, so the row is gone and the file
@@ -146,7 +153,7 @@ func ExampleRun_fault() {
 	}
 	defer db.Close()
 	state := afero.NewMemMapFs() // where the journal lives, across the two runs
-	opt := cleanup.Options{TTLHours: 24, Now: exampleNow}
+	opt := cleanup.Options{TTLHours: 24, Now: exampleNow, FileGrace: cleanup.None}
 
 	for _, disk := range []afero.Fs{brokenDisk{media, "stl/2026/11/a.stl"}, media} {
 		journal, err := cleanup.OpenJournal(state, "db.sqlite3.cleanup-stale-pending", "media")

@@ -47,3 +47,11 @@ func LeftBatches(j *Journal) []int64 {
 
 // SetJournalClock makes j tell the time by now.
 func SetJournalClock(j *Journal, now func() time.Time) { j.now = now }
+
+// Add is record, for the journal's tests.
+func (j *Journal) Add(paths []string) (int64, error) { return j.record(paths) }
+
+// Finish is finishBatches, for the journal's tests.
+func (j *Journal) Finish(left []string, batches ...int64) error {
+	return j.finishBatches(left, batches...)
+}

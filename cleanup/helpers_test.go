@@ -23,9 +23,9 @@ import (
 var refNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 // fast keeps unit tests quick: tiny batches (many transactions, so paging
-// is exercised) and no pause.
+// is exercised), no pause, and files removed right after the commit.
 func fast(ttlHours int, now time.Time) cleanup.Options {
-	return cleanup.Options{TTLHours: ttlHours, Now: now, BatchSize: 7}
+	return cleanup.Options{TTLHours: ttlHours, Now: now, BatchSize: 7, Pause: cleanup.None, FileGrace: cleanup.None}
 }
 
 func readLines(t *testing.T, path string) []string {

@@ -154,12 +154,15 @@ func (j *Journal) truncate() error {
 // without a time it can trust: none (it died around its commit; if the
 // rows went, they went before now), or one in the future (a clock that
 // jumped back, as a Raspberry Pi's does at boot). Its files then wait a
-// full grace from now, never less.
+// full grace from now, never less. A batch dated in the future with a gone
+// time that is not is one that a run has already stamped so: that first
+// stamp stands, or every run would push the batch's files a grace further
+// on, for as long as its date stays ahead.
 func (j *Journal) stampUnknown() error {
 	now := j.now().UTC()
 	var buf bytes.Buffer
 	for seq, b := range j.open {
-		if !b.gone.IsZero() && !b.gone.After(now) && !b.at.After(now) {
+		if !b.gone.IsZero() && !b.gone.After(now) {
 			continue
 		}
 		b.gone = now
@@ -208,14 +211,28 @@ func (j *Journal) openLocked() error {
 	}
 }
 
-// Add writes a batch of files that are about to lose their rows, and
+// record writes a batch of files that are about to lose their rows, and
 // fsyncs, before the batch's write transaction begins. It returns the
-// batch's number, for Gone and Finish. On error nothing is listed and
-// nothing may be deleted.
-func (j *Journal) Add(paths []string) (int64, error) {
+// batch's number, for markGone and finishBatches. On error nothing is
+// listed and nothing may be deleted.
+func (j *Journal) record(paths []string) (int64, error) {
+	if err := j.opened(); err != nil {
+		return 0, err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.add(paths, time.Time{})
+}
+
+// errNotOpened is what a Journal that OpenJournal did not open says.
+var errNotOpened = fmt.Errorf("%w: not opened with OpenJournal", ErrJournal)
+
+// opened fails for a nil or zero Journal, which has no file to write.
+func (j *Journal) opened() error {
+	if j == nil || j.f == nil {
+		return errNotOpened
+	}
+	return nil
 }
 
 // add writes a batch; a gone time, if given, goes with it.
@@ -240,10 +257,13 @@ func (j *Journal) add(paths []string, gone time.Time) (int64, error) {
 	return seq, nil
 }
 
-// Gone notes that batch's rows were deleted, by a commit that has just
+// markGone notes that batch's rows were deleted, by a commit that has just
 // returned: its files are due a grace from now. Not fsynced: a lost "gone"
 // only makes a later run note the batch as gone when it reads it, later.
-func (j *Journal) Gone(batch int64) error {
+func (j *Journal) markGone(batch int64) error {
+	if err := j.opened(); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	b, ok := j.open[batch]
@@ -258,25 +278,30 @@ func (j *Journal) Gone(batch int64) error {
 	return nil
 }
 
-// Finish marks batches done once their files are removed (or kept).
-// failed lists the files that could not be removed: they are written into
-// a new batch first, gone since the first of batches went, so that the
-// next run retries them.
-func (j *Journal) Finish(failed []string, batches ...int64) error {
+// finishBatches marks batches done once their files are removed (or kept).
+// left lists the files of theirs that stay pending (a removal that
+// failed, or, of a batch whose transaction deleted only some of its rows,
+// the files of the rows it deleted): they are written into a new batch
+// first, gone since the first of batches went, so that a later run
+// finishes them.
+func (j *Journal) finishBatches(left []string, batches ...int64) error {
+	if err := j.opened(); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(failed) > 0 {
+	if len(left) > 0 {
 		gone := j.now()
 		for _, seq := range batches {
 			if b := j.open[seq]; b != nil && !b.gone.IsZero() && b.gone.Before(gone) {
 				gone = b.gone
 			}
 		}
-		if _, err := j.add(failed, gone); err != nil {
+		if _, err := j.add(left, gone); err != nil {
 			return err
 		}
 	}
-	return j.finish(batches)
+	return j.markDone(batches)
 }
 
 // retry lists files that could not be removed in a new batch, gone at
@@ -287,7 +312,8 @@ func (j *Journal) retry(failed []string, gone time.Time) (int64, error) {
 	return j.add(failed, gone)
 }
 
-func (j *Journal) finish(batches []int64) error {
+// markDone appends a "done" record for each of batches.
+func (j *Journal) markDone(batches []int64) error {
 	var buf bytes.Buffer
 	for _, seq := range batches {
 		fmt.Fprintf(&buf, "done %d\n", seq)
@@ -336,6 +362,9 @@ type JournalSummary struct {
 // at now for grace. A batch whose commit time is not known yet counts as
 // waiting a full grace from now.
 func (j *Journal) Summary(now time.Time, grace time.Duration) JournalSummary {
+	if j == nil {
+		return JournalSummary{}
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return summarize(j.open, now, grace)
@@ -397,6 +426,9 @@ func (j *Journal) eachLeft(want map[int64]bool, fn func(batch int64, path string
 // Otherwise it is rewritten with only the batches not done (by a rename,
 // so that a crash leaves either the old journal or the new one).
 func (j *Journal) Close() error {
+	if err := j.opened(); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	defer j.release()

@@ -54,23 +54,6 @@ func sameFile(fsys afero.Fs, f afero.File, name string) (bool, error) {
 	return os.SameFile(a, b), nil
 }
 
-// writeSynced writes a new file and fsyncs it before closing it.
-func writeSynced(fsys afero.Fs, name string, b []byte) error {
-	f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // syncDir fsyncs a directory, so that a file created or renamed in it
 // survives a power loss.
 func syncDir(fsys afero.Fs, dir string) error {

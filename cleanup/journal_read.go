@@ -161,8 +161,8 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 // with the file grace grace (see Journal.Summary), without locking,
 // creating or changing it: what dry runs and stats report. A missing
 // journal lists nothing. It refuses what a real run refuses: a journal it
-// cannot trust, one that is not a journal, or one that lists files under
-// another media root.
+// cannot trust, one that is not a journal, or, unless media is "", one
+// that lists files under another media root.
 func ReadJournal(fsys afero.Fs, name, media string, now time.Time, grace time.Duration) (JournalSummary, error) {
 	f, _, err := openJournalFile(fsys, name, false)
 	if errors.Is(err, iofs.ErrNotExist) {
@@ -173,7 +173,7 @@ func ReadJournal(fsys afero.Fs, name, media string, now time.Time, grace time.Du
 	}
 	defer f.Close()
 	p, err := parseJournal(f, nil)
-	if err == nil && p.media != media && p.files() > 0 {
+	if err == nil && media != "" && p.media != media && p.files() > 0 {
 		err = errOtherMedia(p, media)
 	}
 	if err != nil {

@@ -122,7 +122,7 @@ func TestLinksAndAliases(t *testing.T) {
 	before := onDisk(t, media)
 	for _, dir := range []string{"uploads", "stl"} {
 		srep, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), root,
-			cleanup.SweepOptions{Now: time.Now().Add(time.Hour), UploadDir: dir})
+			cleanup.SweepOptions{Now: time.Now().Add(time.Hour), Grace: cleanup.None, UploadDir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}

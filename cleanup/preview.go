@@ -2,6 +2,7 @@ package cleanup
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/afero"
 
@@ -10,7 +11,8 @@ import (
 )
 
 // Listing receives a dry run's findings as they stream, so that a dry run
-// over a huge backlog runs in constant memory.
+// over a huge backlog runs in constant memory. Either callback may be
+// nil: the zero Listing only counts.
 type Listing struct {
 	// Start is called once, before any row, with Stale set.
 	Start func(*Report) error
@@ -26,15 +28,26 @@ type Listing struct {
 // that leaves MEDIA_ROOT) are listed like the others, since they are stale,
 // and are also reported as failures: a real run would leave them.
 func Preview(ctx context.Context, db store.DB, media afero.Fs, opt Options, out Listing) (*Report, error) {
-	opt = opt.withDefaults()
-	rep := &Report{DryRun: true, TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}
+	opt, err := opt.resolve()
+	rep := &Report{DryRun: true, TTLHours: opt.TTLHours, Failures: []Failure{}}
+	switch {
+	case err != nil:
+		return rep, err
+	case db == nil:
+		return rep, fmt.Errorf("%w: no database", ErrOptions)
+	case media == nil:
+		return rep, fmt.Errorf("%w: no media file system", ErrOptions)
+	}
+	rep.Cutoff = Cutoff(opt.Now, opt.TTLHours)
 	n, err := db.CountStale(ctx, rep.Cutoff)
 	if err != nil {
 		return rep, err
 	}
 	rep.Stale = n
-	if err := out.Start(rep); err != nil {
-		return rep, err
+	if out.Start != nil {
+		if err := out.Start(rep); err != nil {
+			return rep, err
+		}
 	}
 	err = db.EachStale(ctx, rep.Cutoff, func(s store.Submission) error {
 		if s.File != "" {
@@ -42,6 +55,9 @@ func Preview(ctx context.Context, db store.DB, media afero.Fs, opt Options, out 
 				opt.Log.Warn("a real run would keep this row", "slug", s.Slug, "path", s.File, "error", err)
 				rep.addFailure(Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
 			}
+		}
+		if out.Row == nil {
+			return nil
 		}
 		return out.Row(s)
 	})

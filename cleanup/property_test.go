@@ -93,7 +93,7 @@ func TestRandomInstalls(t *testing.T) {
 			}
 		}
 
-		opt := cleanup.Options{TTLHours: ttl, Now: now, BatchSize: 1 + rng.IntN(20)}
+		opt := cleanup.Options{TTLHours: ttl, Now: now, BatchSize: 1 + rng.IntN(20), Pause: cleanup.None, FileGrace: cleanup.None}
 		rep, err := run(t, storetest.Open(t, dsn, false), media, opt)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)

@@ -71,14 +71,16 @@ func (r *runner) finishDue(ctx context.Context) error {
 	for seq := range due {
 		batches = append(batches, seq)
 	}
-	return r.journal.Finish(nil, batches...)
+	return r.journal.finishBatches(nil, batches...)
 }
 
 // removeLeft removes files whose rows are gone and returns those that
 // could not be removed, each reported.
 func (r *runner) removeLeft(names []string) (failed []string) {
 	for i, err := range removeAll(r.media, names, r.opt.Workers) {
-		if err != nil {
+		if err != nil && r.cutShort(err) {
+			failed = append(failed, names[i])
+		} else if err != nil {
 			r.opt.Log.Error("cannot remove a file whose row is gone; the journal keeps it for the next run",
 				"path", names[i], "error", err)
 			r.rep.addFailure(Failure{Path: names[i], Error: err.Error()})

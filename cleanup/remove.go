@@ -1,6 +1,9 @@
 package cleanup
 
 import (
+	"context"
+	"errors"
+
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
@@ -80,10 +83,32 @@ func (r *runner) finish(m *removal) error {
 			continue
 		}
 		s := m.rows[i]
+		failed = append(failed, s.File)
+		if r.cutShort(err) {
+			continue
+		}
 		r.opt.Log.Error("cannot remove file; its row is deleted, the journal keeps it for the next run",
 			"slug", s.Slug, "path", s.File, "error", err)
 		r.rep.addFailure(Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
-		failed = append(failed, s.File)
 	}
-	return r.journal.Finish(failed, m.batch)
+	return r.journal.finishBatches(failed, m.batch)
+}
+
+// cutShort reports whether a removal failed only because the run was
+// stopped under it (the media's context cancelled, after a signal): the
+// file stays in the journal, for the next run, and it is not a failure.
+// It counts such removals, for one line at the end of the run.
+func (r *runner) cutShort(err error) bool {
+	if !errors.Is(err, context.Canceled) {
+		return false
+	}
+	r.cut++
+	return true
+}
+
+// noteCut says, once, how many removals a stop cut short.
+func (r *runner) noteCut() {
+	if r.cut > 0 {
+		r.opt.Log.Info("a stop cut file removals short; the journal keeps them for the next run", "files", r.cut)
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestBatchSizeByLocking: where a transaction locks only its own rows
@@ -31,7 +32,7 @@ func TestBatchSizeByLocking(t *testing.T) {
 		{false, []int{300, 0, 700, 0}, "[1000 300 1200 700]"},
 		{true, []int{300, 0, 0}, "[1000 300 150]"},
 	} {
-		db := &sizingDB{whole: tc.whole, fits: tc.fits, took: 100 * time.Millisecond}
+		db := &sizingDB{DB: face(t), whole: tc.whole, fits: tc.fits, took: 100 * time.Millisecond}
 		j, err := OpenJournal(afero.NewMemMapFs(), "journal", "media")
 		if err != nil {
 			t.Fatal(err)
@@ -50,27 +51,32 @@ func TestBatchSizeByLocking(t *testing.T) {
 
 // sizingDB is a database whose batches each take took, report the next
 // of fits, and delete one row without a file; it records the Size of
-// each request.
+// each request. An empty database in memory gives it the rest of
+// store.DB's face.
 type sizingDB struct {
+	store.DB
 	whole bool
 	fits  []int
 	took  time.Duration
 	sizes []int
 }
 
-func (d *sizingDB) Name() string     { return "sizing" }
-func (d *sizingDB) Local() bool      { return false }
-func (d *sizingDB) Identity() string { return "sizing" }
-func (d *sizingDB) Close() error     { return nil }
-func (d *sizingDB) CountStale(context.Context, time.Time) (int64, error) {
-	return int64(len(d.fits) - len(d.sizes)), nil
+// face is an empty database for a fake's store.DB.
+func face(t *testing.T) store.DB {
+	t.Helper()
+	m, err := storetest.NewMemoryDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	db, err := store.OpenDSN(context.Background(), m.DSN, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
-func (d *sizingDB) EachStale(context.Context, time.Time, func(store.Submission) error) error {
-	return nil
-}
-func (d *sizingDB) Stats(context.Context, time.Time) (*store.Stats, error) {
-	return &store.Stats{}, nil
-}
+
 func (d *sizingDB) LocksWholeDatabase() bool                              { return d.whole }
 func (d *sizingDB) AnyStaleFile(context.Context, time.Time) (bool, error) { return false, nil }
 func (d *sizingDB) EachFile(_ context.Context, after int64, _ func(int64, string) error) (int64, error) {
@@ -108,12 +114,12 @@ func TestRemovalOverlapsRowLockTransactions(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		db := &filesDB{whole: whole, files: []string{"a.stl", "b.stl"}, note: note, release: release}
+		db := &filesDB{sizingDB: sizingDB{DB: face(t)}, whole: whole, files: []string{"a.stl", "b.stl"}, note: note, release: release}
 		j, err := OpenJournal(afero.NewMemMapFs(), "journal", "media")
 		if err != nil {
 			t.Fatal(err)
 		}
-		opt := Options{TTLHours: 24, Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), BatchSize: 1000, Workers: 1}
+		opt := Options{TTLHours: 24, Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), BatchSize: 1000, Workers: 1, FileGrace: None}
 		rep, err := Run(context.Background(), db, media, j, opt)
 		j.Close()
 		if err != nil || rep.Deleted != 2 || len(rep.Failures) != 0 {

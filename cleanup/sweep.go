@@ -18,22 +18,34 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// DefaultSweepBatch is how many orphans a sweep removes after one read of
-// the rows added meanwhile.
-const DefaultSweepBatch = 200
+// Defaults of an orphan sweep.
+const (
+	// DefaultSweepBatch is how many orphans a sweep removes after one read
+	// of the rows added meanwhile.
+	DefaultSweepBatch = 200
+	// DefaultSweepGrace spares a day's uploads.
+	DefaultSweepGrace = 24 * time.Hour
+	// DefaultUploadDir is where the web app puts its uploads (Django's
+	// upload_to).
+	DefaultUploadDir = "stl"
+)
 
-// SweepOptions tunes an orphan sweep (docs/design.md, Sweep).
+// SweepOptions tunes an orphan sweep (docs/design.md, Sweep). As with
+// Options, every zero value means the default, and Now's is the clock.
 type SweepOptions struct {
+	// Now is the instant that ages are judged at; zero is the clock.
 	Now time.Time
-	// Grace spares files written or changed less than Grace before Now: a
-	// fresh upload whose row the web app has not committed yet (see
-	// fs.Fresh).
+	// Grace spares files modified less than Grace before Now, or ahead of
+	// it by less than Grace: a fresh upload whose row the web app has not
+	// committed yet (see fs.Fresh). DefaultSweepGrace when zero; None
+	// spares none.
 	Grace time.Duration
-	// UploadDir is the directory under MEDIA_ROOT to sweep, like "stl".
+	// UploadDir is the directory under MEDIA_ROOT to sweep
+	// (DefaultUploadDir).
 	UploadDir string
 	DryRun    bool
 	// Batch is how many orphans are removed after one read of the rows
-	// added meanwhile.
+	// added meanwhile (DefaultSweepBatch).
 	Batch int
 	Log   *slog.Logger
 	// Orphan, if set, is called for each orphan found, before it is
@@ -77,23 +89,25 @@ var ErrNoUploadDir = errors.New("upload directory not found")
 // through a symlink, spares the file. Before each chunk of removals it
 // reads the rows added since. In a dry run nothing is removed.
 func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (*SweepReport, error) {
-	if opt.Batch <= 0 {
-		opt.Batch = DefaultSweepBatch
+	rep := &SweepReport{DryRun: opt.DryRun, Failures: []SweepFailure{}}
+	opt, err := opt.resolve()
+	if err == nil && media == nil {
+		err = fmt.Errorf("%w: no media file system", ErrOptions)
 	}
-	if opt.Log == nil {
-		opt.Log = slog.New(slog.DiscardHandler)
+	if err != nil {
+		return rep, err
 	}
-	rep := &SweepReport{DryRun: opt.DryRun, UploadDir: opt.UploadDir, Grace: opt.Grace.String(), Failures: []SweepFailure{}}
+	rep.UploadDir, rep.Grace = opt.UploadDir, opt.Grace.String()
 	dir, err := fs.CleanPath(strings.TrimRight(opt.UploadDir, "/"))
 	if err != nil {
 		return rep, fmt.Errorf("upload dir %q: %w", opt.UploadDir, err)
 	}
-	if fi, err := media.Stat(dir); err != nil || !fi.IsDir() {
-		return rep, fmt.Errorf("%w: %s", ErrNoUploadDir, dir)
-	}
 	pdb, err := batches(db)
 	if err != nil {
 		return rep, err
+	}
+	if fi, err := media.Stat(dir); err != nil || !fi.IsDir() {
+		return rep, fmt.Errorf("%w: %s", ErrNoUploadDir, dir)
 	}
 	keys := fs.NewKeys(media)
 	defer keys.Close()
@@ -107,6 +121,25 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (
 		return rep, err
 	}
 	return rep, s.flush(ctx)
+}
+
+// resolve checks o and fills in its defaults. In what it returns, a zero
+// Grace means none.
+func (o SweepOptions) resolve() (SweepOptions, error) {
+	if o.Grace < None || o.Batch < 0 {
+		return o, fmt.Errorf("%w: Grace %s, Batch %d: a duration is 0 (the default), positive, or None",
+			ErrOptions, o.Grace, o.Batch)
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	o.Grace = orNone(o.Grace, DefaultSweepGrace)
+	o.Batch = or(o.Batch, DefaultSweepBatch)
+	o.UploadDir = or(o.UploadDir, DefaultUploadDir)
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
 }
 
 type sweeper struct {

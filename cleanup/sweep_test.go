@@ -72,11 +72,11 @@ func TestSweep(t *testing.T) {
 	assertEqual(t, "counts", []int64{rep.Scanned, rep.Orphans, rep.Removed, rep.Failed}, []int64{7, 3, 3, 0})
 }
 
-// TestSweepGraceZero: with no grace, even the fresh orphan goes; what rows
-// use still stays.
-func TestSweepGraceZero(t *testing.T) {
+// TestSweepGraceNone: with no grace (None), even the fresh orphan goes;
+// what rows use still stays.
+func TestSweepGraceNone(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
-	opt := cleanup.SweepOptions{Now: now, UploadDir: "stl"}
+	opt := cleanup.SweepOptions{Now: now, Grace: cleanup.None, UploadDir: "stl"}
 	if _, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}

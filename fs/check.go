@@ -1,8 +1,6 @@
 package fs
 
 import (
-	"time"
-
 	"github.com/spf13/afero"
 )
 
@@ -17,7 +15,7 @@ import (
 // The cleanup checks each file before it deletes the file's row: a row
 // whose file cannot go keeps its row.
 func Check(fsys afero.Fs, name string) error {
-	if rc, ok := fsys.(removeChecker); ok {
+	if rc, ok := beneath[removeChecker](fsys); ok {
 		clean, err := CleanPath(name)
 		if err != nil {
 			return err
@@ -33,7 +31,7 @@ func Check(fsys afero.Fs, name string) error {
 // directory once) gets them all at once.
 func CheckMany(fsys afero.Fs, names []string) []error {
 	errs := make([]error, len(names))
-	mc, ok := fsys.(manyChecker)
+	mc, ok := beneath[manyChecker](fsys)
 	if !ok {
 		for i, name := range names {
 			errs[i] = Check(fsys, name)
@@ -56,25 +54,10 @@ type removeChecker interface {
 	CheckRemove(clean string) error
 }
 
-// ModTime returns when the file at name, a path relative to the root of
-// fsys, was last modified, without following a final symlink. A missing
-// file is iofs.ErrNotExist.
-func ModTime(fsys afero.Fs, name string) (time.Time, error) {
-	clean, err := CleanPath(name)
-	if err != nil {
-		return time.Time{}, err
-	}
-	fi, err := lstat(fsys, clean)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return fi.ModTime(), nil
-}
-
 // ReadOnly wraps fsys so that every change fails. Dry runs get this, so that
 // they are read-only by construction, not by care. What only looks (Lstat,
-// the removal check) still reaches fsys, so that a dry run predicts what a
-// real run would keep.
+// the removal check, a file's identity) still reaches fsys, through
+// Unwrap, so that a dry run predicts what a real run would keep.
 func ReadOnly(fsys afero.Fs) afero.Fs {
 	return readOnlyFs{afero.NewReadOnlyFs(fsys).(*afero.ReadOnlyFs), fsys}
 }
@@ -84,27 +67,10 @@ type readOnlyFs struct {
 	under afero.Fs
 }
 
-func (r readOnlyFs) CheckRemove(clean string) error {
-	if rc, ok := r.under.(removeChecker); ok {
-		return rc.CheckRemove(clean)
-	}
-	_, _, err := check(r.under, clean)
-	return err
-}
-
-func (r readOnlyFs) CheckRemoveMany(clean []string) []error {
-	if mc, ok := r.under.(manyChecker); ok {
-		return mc.CheckRemoveMany(clean)
-	}
-	errs := make([]error, len(clean))
-	for i, c := range clean {
-		errs[i] = r.CheckRemove(c)
-	}
-	return errs
-}
+// Unwrap is the file system that the wrapper keeps from changes.
+func (r readOnlyFs) Unwrap() afero.Fs { return r.under }
 
 var (
 	_ afero.Lstater = readOnlyFs{}
-	_ manyChecker   = readOnlyFs{}
-	_ removeChecker = readOnlyFs{}
+	_ Unwrapper     = readOnlyFs{}
 )

@@ -26,12 +26,10 @@ type Keys interface {
 	Close() error
 }
 
-// NewKeys returns the Keys of fsys.
+// NewKeys returns the Keys of fsys, or of the RootFs that it wraps (see
+// Unwrapper).
 func NewKeys(fsys afero.Fs) Keys {
-	if ro, ok := fsys.(readOnlyFs); ok {
-		fsys = ro.under
-	}
-	if r, ok := fsys.(*RootFs); ok {
+	if r, ok := beneath[*RootFs](fsys); ok {
 		return newRootKeys(r)
 	}
 	return textKeys{}

@@ -24,14 +24,31 @@ func Remove(fsys afero.Fs, name string) error {
 			return removeResult(fsys, clean, err)
 		}
 	}
+	if rc, ok := beneath[removeChecker](fsys); ok {
+		// A wrapper (see Unwrapper): the file system beneath refuses what
+		// it would refuse (a link to a directory), and the removal goes
+		// through the wrapper.
+		clean, err := CleanPath(name)
+		if err == nil {
+			err = rc.CheckRemove(clean)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	clean, exists, err := check(fsys, name)
 	if err != nil || !exists {
 		return err
 	}
-	if err := fsys.Remove(clean); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-		return err
+	return removed(fsys.Remove(clean))
+}
+
+// removed is a removal's outcome: a file already missing is removed.
+func removed(err error) error {
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil
 	}
-	return nil
+	return err
 }
 
 // fileRemover is a file system that can remove a file, and refuse a

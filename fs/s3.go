@@ -50,7 +50,8 @@ const probeTimeout = 20 * time.Second
 //
 // Every request of the file system runs under ctx: cancelling it abandons
 // the requests in flight, and a removal that did not happen is reported as
-// failed.
+// failed. Each request also has s3RequestTimeout, and is sent at most
+// s3Attempts times.
 func NewS3Fs(ctx context.Context, root string, getenv func(string) string) (*S3Fs, error) {
 	bucket, prefix, err := parseS3Root(root)
 	if err != nil {
@@ -72,13 +73,18 @@ func NewS3Fs(ctx context.Context, root string, getenv func(string) string) (*S3F
 		Secure:       cfg.secure,
 		Region:       cfg.region,
 		BucketLookup: cfg.lookup,
-		Transport:    transport,
+		Transport:    deadlineTransport{transport, s3RequestTimeout},
+		MaxRetries:   s3Attempts,
 	})
 	if err != nil {
 		return nil, fail(err)
 	}
 	if err := probeBucket(ctx, client, bucket); err != nil {
 		transport.CloseIdleConnections()
+		if ctx.Err() != nil {
+			// Cancelled, not refused: nothing is known about the bucket.
+			return nil, fmt.Errorf("%s: %w", root, ctx.Err())
+		}
 		return nil, fail(err)
 	}
 	return &S3Fs{ctx: ctx, client: client, close: transport.CloseIdleConnections, bucket: bucket, prefix: prefix}, nil

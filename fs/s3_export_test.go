@@ -1,5 +1,18 @@
 package fs
 
+import "time"
+
 // SetS3PageSize makes s ask for n keys a listing request, so that a test
 // sees paging with a few dozen objects instead of thousands.
 func SetS3PageSize(s *S3Fs, n int) { s.pageSize = n }
+
+// S3Attempts is how many times a request is sent at most.
+const S3Attempts = s3Attempts
+
+// SetS3RequestTimeout makes the file systems opened from now on give each
+// request d, and returns a function that restores the default.
+func SetS3RequestTimeout(d time.Duration) (restore func()) {
+	old := s3RequestTimeout
+	s3RequestTimeout = d
+	return func() { s3RequestTimeout = old }
+}

@@ -95,9 +95,6 @@ func TestS3Confinement(t *testing.T) {
 		if err := fs.Check(fsys, name); !errors.Is(err, fs.ErrUnsafePath) {
 			t.Errorf("fs.Check(%q) = %v, want ErrUnsafePath", name, err)
 		}
-		if _, err := fs.ModTime(fsys, name); !errors.Is(err, fs.ErrUnsafePath) {
-			t.Errorf("fs.ModTime(%q) = %v, want ErrUnsafePath", name, err)
-		}
 		if err := fsys.Remove(name); !errors.Is(err, fs.ErrUnsafePath) {
 			t.Errorf("S3Fs.Remove(%q) = %v, want ErrUnsafePath", name, err)
 		}
@@ -175,14 +172,14 @@ func TestS3StatModTime(t *testing.T) {
 	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 	s.SetModTime(t, "stl/2026/old.stl", old)
 
-	if mt, err := fs.ModTime(fsys, "stl/2026/old.stl"); err != nil || !mt.Equal(old) {
-		t.Errorf("ModTime(old) = %v, %v; want %v", mt, err, old)
+	if fi, err := fsys.Stat("stl/2026/old.stl"); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("Stat(old) = %v, %v; want modified %v", fi, err, old)
 	}
-	if mt, err := fs.ModTime(fsys, "stl/2026/new.stl"); err != nil || time.Since(mt).Abs() > time.Minute {
-		t.Errorf("ModTime(new) = %v, %v; want about now", mt, err)
+	if fi, err := fsys.Stat("stl/2026/new.stl"); err != nil || time.Since(fi.ModTime()).Abs() > time.Minute {
+		t.Errorf("Stat(new) = %v, %v; want modified about now", fi, err)
 	}
-	if _, err := fs.ModTime(fsys, "stl/2026/missing.stl"); !errors.Is(err, iofs.ErrNotExist) {
-		t.Errorf("ModTime(missing) = %v, want ErrNotExist", err)
+	if _, err := fsys.Stat("stl/2026/missing.stl"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("Stat(missing) = %v, want ErrNotExist", err)
 	}
 	fi, err := fsys.Stat("stl/2026/new.stl")
 	if err != nil || fi.IsDir() || !fi.Mode().IsRegular() || fi.Name() != "new.stl" || fi.Size() != int64(len("solid site1/stl/2026/new.stl\n")) {
@@ -396,8 +393,8 @@ func TestS3ReadOnly(t *testing.T) {
 			t.Errorf("Check(%q): %v", n, err)
 		}
 	}
-	if _, err := fs.ModTime(ro, "stl/a.stl"); err != nil {
-		t.Errorf("ModTime: %v", err)
+	if _, err := ro.Stat("stl/a.stl"); err != nil {
+		t.Errorf("Stat: %v", err)
 	}
 	if fi, err := ro.Stat("stl"); err != nil || !fi.IsDir() {
 		t.Errorf("Stat(stl) = %v, %v", fi, err)

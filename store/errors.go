@@ -22,6 +22,12 @@ var (
 	// ErrAccess means this user may not read the database, or may not write
 	// it where the run has to.
 	ErrAccess = errors.New("no access to the database")
+	// ErrInvalidURL means the database's name is a connection string that
+	// the tool does not take: a PostgreSQL URL that cannot be parsed, or
+	// read in one way only, or whose settings are wrong (a port, sslmode),
+	// or a connection string of another kind. Its message never quotes
+	// the string, which may hold a password.
+	ErrInvalidURL = errors.New("invalid database URL")
 )
 
 // IsBusy reports whether err means that another connection held a lock for

@@ -28,8 +28,8 @@ type stalePage func(ctx context.Context, status string, after int64, limit int) 
 // runs may or may not be listed. A dry run is a preview, and a snapshot
 // would mean holding a read open for the whole listing.
 func eachStale(ctx context.Context, page stalePage, fn func(Submission) error) error {
-	cursors := make([]*staleCursor, len(StaleStatuses))
-	for i, st := range StaleStatuses {
+	cursors := make([]*staleCursor, len(staleStatuses))
+	for i, st := range staleStatuses {
 		cursors[i] = &staleCursor{status: st}
 	}
 	for {

@@ -60,7 +60,7 @@ func TestQueryPlans(t *testing.T) {
 	} {
 		plans[name] = tc
 	}
-	for _, rule := range StaleRules {
+	for _, rule := range staleRules {
 		plans["stats: stale "+rule.Status] = plan{q: r.countStaleOfQuery(rule), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)"}
 		plans["stats: oldest "+rule.Status] = plan{q: r.oldestStaleQuery(rule), want: "USING INDEX submissions_submission_status_86d9af3f (status=?)", sorts: true}
 	}

@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -30,24 +28,23 @@ var postgresDialect = dialect{
 	rawTime: func(col string) string { return col },
 }
 
-// postgresColumns lists Table's columns in the schema that unqualified
-// names resolve to, as checkSchema wants them.
-const postgresColumns = `SELECT column_name, data_type FROM information_schema.columns
-WHERE table_schema = current_schema() AND table_name = $1`
-
-// postgresPrivileges says whether this user may read and delete Table's
-// rows; no row when there is no such table. It reads the catalog, which,
-// unlike information_schema, shows a table to a user who may not read it.
-const postgresPrivileges = `SELECT has_table_privilege(t, 'SELECT'), has_table_privilege(t, 'DELETE')
-FROM to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1)) AS t WHERE t IS NOT NULL`
+// defaultConnectTimeout bounds the connection to the server when the URL
+// sets no connect_timeout (or 0, which to libpq means forever): a server,
+// or anything else listening there, that never answers must fail the run,
+// not hang it (the README's "When you outgrow one host"). A variable, so
+// that tests can shorten it.
+var defaultConnectTimeout = 10 * time.Second
 
 // openPostgres connects to the database at rawURL (see Open). The URL
 // never shows in an error or in Name with its password.
 func openPostgres(ctx context.Context, rawURL string, opt Options) (DB, error) {
-	name := redactURL(rawURL)
-	cfg, err := pgx.ParseConfig(rawURL)
+	u, cfg, err := parsePostgresURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("%s: invalid URL: %s", name, scrub(err.Error(), rawURL))
+		return nil, err
+	}
+	name := displayURL(u)
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = defaultConnectTimeout
 	}
 	sessionSettings(cfg.RuntimeParams, opt)
 	db := stdlib.OpenDB(*cfg)
@@ -55,9 +52,9 @@ func openPostgres(ctx context.Context, rawURL string, opt Options) (DB, error) {
 	// for a lock, and takes one of the server's connections, not more.
 	db.SetMaxOpenConns(1)
 	d := &pgDB{reads: reads{db: db, dialect: postgresDialect}, name: name, readOnly: opt.ReadOnly, busyTimeout: opt.BusyTimeout}
-	if err := d.check(ctx); err != nil {
+	if err := d.check(ctx, cfg.ConnectTimeout); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, scrubbed{err, rawURL})
 	}
 	if err := db.QueryRowContext(ctx, postgresIdentity).Scan(&d.id); err != nil {
 		db.Close()
@@ -109,43 +106,13 @@ func sessionSettings(params map[string]string, opt Options) {
 	}
 }
 
-// check connects, and fails with a configuration error unless this user
-// may read Table (and, unless read-only, delete from it), the table has
-// the columns the tool uses, and a read-only session is read-only.
-func (d *pgDB) check(ctx context.Context) error {
-	if err := d.db.PingContext(ctx); err != nil {
-		return classifyPostgres("connect", err)
-	}
-	var mayRead, mayDelete bool
-	switch err := d.db.QueryRowContext(ctx, postgresPrivileges, Table).Scan(&mayRead, &mayDelete); {
-	case err == sql.ErrNoRows: // no table: checkSchema names it
-	case err != nil:
-		return classifyPostgres("read privileges", err)
-	case !mayRead:
-		return fmt.Errorf("%w: may not read %s", ErrAccess, Table)
-	case !mayDelete && !d.readOnly:
-		return fmt.Errorf("%w: may not delete from %s", ErrAccess, Table)
-	}
-	if err := checkSchema(ctx, d.db, postgresColumns, postgresTypes); err != nil {
-		return err
-	}
-	if d.readOnly {
-		var ro string
-		if err := d.db.QueryRowContext(ctx, `SELECT current_setting('transaction_read_only')`).Scan(&ro); err != nil {
-			return classifyPostgres("read settings", err)
-		}
-		if ro != "on" {
-			return fmt.Errorf("read-only session refused: transaction_read_only is %q", ro)
-		}
-	}
-	return nil
-}
-
 // Name is the database's URL without its password.
 func (d *pgDB) Name() string { return d.name }
 
 // Local is false: the database lives on a server, maybe on another host.
 func (d *pgDB) Local() bool { return false }
+
+func (d *pgDB) sealed() {}
 
 // Identity is the cluster's system identifier and the database's oid (see
 // DB).

@@ -188,7 +188,7 @@ type lockedFile struct {
 
 // lockBatch runs pgLockBatch for req.
 func lockBatch(ctx context.Context, tx *sql.Tx, cutoff any, req protocol.Request) (pgBatch, error) {
-	limit := max(1, req.Size) * len(StaleStatuses)
+	limit := max(1, req.Size) * len(staleStatuses)
 	// One row with a file at least, so that a batch that ends at its
 	// rows with a file moves on.
 	maxFiles := max(1, req.MaxFiles)
@@ -227,7 +227,7 @@ func lockBatch(ctx context.Context, tx *sql.Tx, cutoff any, req protocol.Request
 	if nf > 0 {
 		// The Size that would lock about maxFiles rows with a file, at
 		// this batch's share of them (see protocol.Deleted's Fit).
-		b.fit = int(min(int64(maxFiles)*n/nf/int64(len(StaleStatuses)), 1<<30))
+		b.fit = int(min(int64(maxFiles)*n/nf/int64(len(staleStatuses)), 1<<30))
 	}
 	return b, nil
 }

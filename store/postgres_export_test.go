@@ -40,3 +40,12 @@ func PostgresQueries(d DB) map[string]string {
 		"file page":      r.filePageQuery(),
 	}
 }
+
+// SetConnectTimeout makes the databases opened from now on wait d for the
+// server when their URL sets no connect_timeout, and returns a function
+// that restores the default.
+func SetConnectTimeout(d time.Duration) (restore func()) {
+	old := defaultConnectTimeout
+	defaultConnectTimeout = d
+	return func() { defaultConnectTimeout = old }
+}

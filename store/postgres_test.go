@@ -88,6 +88,8 @@ func TestPostgresOpenChecksPrivileges(t *testing.T) {
 	check(true, nil)
 	check(false, store.ErrAccess)
 	exec(t, raw, `GRANT DELETE ON `+store.Table+` TO `+role)
+	check(false, store.ErrAccess) // FOR UPDATE needs UPDATE: see TestPostgresChecksWhatTheRunNeeds
+	exec(t, raw, `GRANT UPDATE ON `+store.Table+` TO `+role)
 	check(false, nil)
 }
 

@@ -77,6 +77,10 @@ func openSQLite(ctx context.Context, dsn, name string, opt Options) (*sqliteDB, 
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
 	d := &sqliteDB{reads: reads{db: db, dialect: sqliteDialect}, name: name, readOnly: opt.ReadOnly}
+	if err := connect(ctx, db); err != nil {
+		db.Close()
+		return nil, classify("open", err)
+	}
 	if err := checkSchema(ctx, db, `SELECT name, type FROM pragma_table_info(?)`, sqliteTypes); err != nil {
 		db.Close()
 		return nil, err
@@ -84,11 +88,29 @@ func openSQLite(ctx context.Context, dsn, name string, opt Options) (*sqliteDB, 
 	return d, nil
 }
 
+// connect opens db's connection. The driver applies the DSN's settings
+// as it connects, without the caller's ctx, and synchronous reads the
+// schema, which waits for a lock that the web app holds for up to the busy
+// timeout: so the connection is opened aside, and a ctx that ends (a
+// signal) returns at once.
+func connect(ctx context.Context, db *sql.DB) error {
+	done := make(chan error, 1)
+	go func() { done <- db.PingContext(context.WithoutCancel(ctx)) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Name is the database's path (or DSN, in tests).
 func (d *sqliteDB) Name() string { return d.name }
 
 // Local is true: a SQLite database is a file on this host.
 func (d *sqliteDB) Local() bool { return true }
+
+func (d *sqliteDB) sealed() {}
 
 // Identity is the database file's device and inode (see DB).
 func (d *sqliteDB) Identity() string { return d.id }

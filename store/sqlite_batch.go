@@ -70,7 +70,7 @@ func (d *sqliteDB) nextBatch(ctx context.Context, cutoff time.Time, after int64,
 	if err := d.db.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&b.Version); err != nil {
 		return b, fmt.Errorf("read data version: %w", err)
 	}
-	for _, status := range StaleStatuses {
+	for _, status := range staleStatuses {
 		var id int64
 		err := d.db.QueryRowContext(ctx, sqliteBatchEnd, status, after, n-1).Scan(&id)
 		switch {

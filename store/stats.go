@@ -37,7 +37,7 @@ func (r reads) Stats(ctx context.Context, cutoff time.Time) (*Stats, error) {
 		return nil, err
 	}
 	c := r.timeArg(cutoff)
-	for _, rule := range StaleRules {
+	for _, rule := range staleRules {
 		col := rule.Since
 		var n int64
 		if err := r.db.QueryRowContext(ctx, r.countStaleOfQuery(rule), rule.Status, c).Scan(&n); err != nil {

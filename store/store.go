@@ -25,7 +25,8 @@ import (
 // Table is the web app's submissions table, as Django names it.
 const Table = "submissions_submission"
 
-// DB is an open web app database, as Open and OpenDSN return it. Package
+// DB is an open web app database, as Open and OpenDSN return it, and
+// only they: it cannot be implemented outside this package. Package
 // cleanup deletes through it; the methods it uses for that are not part
 // of this face.
 type DB interface {
@@ -52,6 +53,12 @@ type DB interface {
 	EachStale(ctx context.Context, cutoff time.Time, fn func(Submission) error) error
 	// Stats counts the rows per status and the stale ones.
 	Stats(ctx context.Context, cutoff time.Time) (*Stats, error)
+
+	// sealed keeps DB to the databases that Open and OpenDSN return: they
+	// also take part in package cleanup's batch protocol, which no other
+	// type can (it is internal), so the compiler, not a run, refuses a DB
+	// made elsewhere.
+	sealed()
 }
 
 // Options says how to open the database.
@@ -70,22 +77,30 @@ type Options struct {
 // Open opens the web app's database: a postgres:// or postgresql:// URL,
 // or else the path of an existing SQLite file.
 //
-// A missing file is ErrNoDatabase and nothing is created; a file this user
-// may not read (or, unless read-only, write) is ErrAccess; a file that is
-// not SQLite is ErrNotDatabase; a schema without the table or columns the
+// A connection string that the tool does not take (a URL it cannot read
+// in one way only, a keyword/value string) is ErrInvalidURL. A missing
+// file is ErrNoDatabase and nothing is created; a file this user may not
+// read (or, unless read-only, write) is ErrAccess; a file that is not
+// SQLite is ErrNotDatabase; a schema without the table or columns the
 // tool uses is ErrSchema.
 func Open(ctx context.Context, name string, opt Options) (DB, error) {
 	if IsPostgres(name) {
 		return openPostgres(ctx, name, opt)
 	}
+	if err := notAPath(name); err != nil {
+		return nil, err
+	}
 	return openSQLiteFile(ctx, name, opt)
 }
 
 // DisplayName is name as messages may show it: a PostgreSQL URL without
-// its password; a path as it is.
+// its password; a path as it is; no other connection string at all.
 func DisplayName(name string) string {
-	if IsPostgres(name) {
+	switch {
+	case IsPostgres(name):
 		return redactURL(name)
+	case notAPath(name) != nil:
+		return "(a connection string)"
 	}
 	return name
 }

@@ -256,29 +256,55 @@ type Request struct {
 // Record starts a Recorder, closed when the test ends.
 func (s *S3) Record(t testing.TB) *Recorder {
 	t.Helper()
+	return s.proxy(t, nil)
+}
+
+// Stall starts a Recorder that stalls the requests that match: it records
+// each, reads its body, and never answers it, as a server or a proxy
+// that hangs does. A stalled request ends only when its client gives up
+// or the test ends; the others pass as through Record.
+func (s *S3) Stall(t testing.TB, match func(Request) bool) *Recorder {
+	t.Helper()
+	return s.proxy(t, match)
+}
+
+func (s *S3) proxy(t testing.TB, stall func(Request) bool) *Recorder {
+	t.Helper()
 	target, err := url.Parse(s.endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &Recorder{}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	ended := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		rec := Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone()}
+		q := Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone()}
 		if req.Method == http.MethodPost {
 			b, err := io.ReadAll(req.Body)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
-			rec.Body = b
+			q.Body = b
 			req.Body = io.NopCloser(bytes.NewReader(b))
 		}
 		r.mu.Lock()
-		r.reqs = append(r.reqs, rec)
+		r.reqs = append(r.reqs, q)
 		r.mu.Unlock()
+		if stall != nil && stall(q) {
+			// Read the whole body, so that the server notices when the
+			// client hangs up.
+			io.Copy(io.Discard, req.Body)
+			select {
+			case <-req.Context().Done():
+			case <-ended:
+			}
+			return
+		}
 		proxy.ServeHTTP(w, req)
 	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(ended) }) // first: srv.Close waits for the handlers
 	r.Env = s.EnvVia(srv.URL)
 	return r
 }

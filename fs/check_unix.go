@@ -1,3 +1,9 @@
+//go:build unix && !aix
+
+// AIX is left out: golang.org/x/sys/unix has no AT_EACCESS there (and the
+// command does not build there); Check then falls back to Lstat, as on
+// Windows.
+
 package fs
 
 import (
@@ -13,8 +19,9 @@ import (
 // symlink out of the root; the directory must be writable and searchable
 // by this user (faccessat, which also refuses an immutable directory or a
 // read-only mount); and neither the directory nor the file may be
-// immutable or append-only (statx attributes), which even root cannot
-// unlink from.
+// immutable or append-only, which even root cannot unlink from (see
+// locked). It is the same check on every unix, so that a row whose file
+// cannot go keeps its row on macOS and the BSDs as on Linux.
 func (r *RootFs) CheckRemove(clean string) error { return r.CheckRemoveMany([]string{clean})[0] }
 
 // CheckRemoveMany is CheckRemove for many names, opening each directory
@@ -40,16 +47,11 @@ func checkRemove(dirfd int, name, base string) error {
 		return &os.PathError{Op: "remove", Path: name, Err: err}
 	}
 	for _, entry := range []string{"", base} {
-		var st unix.Statx_t
-		flags := unix.AT_SYMLINK_NOFOLLOW
-		if entry == "" {
-			flags |= unix.AT_EMPTY_PATH
-		}
-		if err := unix.Statx(dirfd, entry, flags, 0, &st); err != nil {
+		isLocked, err := locked(dirfd, entry)
+		if err != nil {
 			return &os.PathError{Op: "remove", Path: name, Err: err}
 		}
-		const locked = unix.STATX_ATTR_IMMUTABLE | unix.STATX_ATTR_APPEND
-		if st.Attributes_mask&locked != 0 && st.Attributes&locked != 0 {
+		if isLocked {
 			return &os.PathError{Op: "remove", Path: name, Err: unix.EPERM}
 		}
 	}
