@@ -88,11 +88,16 @@ const postgresIdentity = `SELECT 'postgres:' || system_identifier || ':' ||
 // prepares statements, and a generic plan cannot tell a rare status from
 // a common one. It would find a batch's end by walking the primary key
 // past every row, on every run, even when nothing is stale.
+//
+// A scan of the whole table starts at its first page (synchronize_seqscans
+// off), never halfway through where another scan is: batches go in
+// physical order (see pgLockBatch).
 func sessionSettings(params map[string]string, opt Options) {
 	ms := max(1, (opt.BusyTimeout+time.Millisecond-1)/time.Millisecond)
 	params["lock_timeout"] = strconv.FormatInt(int64(ms), 10)
 	params["plan_cache_mode"] = "force_custom_plan"
 	params["synchronous_commit"] = "on"
+	params["synchronize_seqscans"] = "off"
 	if opt.ReadOnly {
 		params["default_transaction_read_only"] = "on"
 	}

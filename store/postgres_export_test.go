@@ -31,15 +31,13 @@ func PostgresWriteTx(ctx context.Context, d DB, fn func(context.Context, *sql.Tx
 func PostgresQueries(d DB) map[string]string {
 	r := d.(*pgDB).reads
 	return map[string]string{
-		"batch end":       pgBatchEnd,
-		"batch files":     pgBatchFiles,
-		"delete files":    pgDeleteFiles,
-		"delete fileless": pgDeleteFileless,
-		"other files":     pgOtherFiles,
-		"dry-run page":    r.stalePageQuery(),
-		"any stale file":  r.anyStaleFileQuery(),
-		"count stale":     `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("$1"),
-		"file page":       r.filePageQuery(),
+		"lock batch":     pgLockBatch,
+		"delete at":      pgDeleteAt,
+		"other files":    pgOtherFiles,
+		"dry-run page":   r.stalePageQuery(),
+		"any stale file": r.anyStaleFileQuery(),
+		"count stale":    `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("$1"),
+		"file page":      r.filePageQuery(),
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
@@ -18,6 +20,12 @@ import (
 // by id go through the primary key. The queries are the constants the
 // code runs, planned on the tool's own session, for the values given,
 // as every statement of that session is (plan_cache_mode).
+//
+// A batch reads the table in physical order (see pgLockBatch): through
+// the status index's bitmap, or, when many rows are stale, the pages
+// after the last batch's (a TID range scan), never through an index scan,
+// which would return the rows in another order, nor a sort. Its rows go
+// by their addresses (TID scans).
 func TestPostgresQueryPlans(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: planning needs 50k rows; the suite without -short runs it")
@@ -31,11 +39,10 @@ func TestPostgresQueryPlans(t *testing.T) {
 		index map[string]string // query -> the index its plan must use, if any
 	}{
 		{"few stale", 20, map[string]string{
-			"batch end": statusIndex, "batch files": statusIndex, "delete files": statusIndex,
-			"delete fileless": statusIndex, "dry-run page": statusIndex, "count stale": statusIndex,
-			"other files": pkey, "file page": pkey,
+			"lock batch": statusIndex, "dry-run page": statusIndex, "count stale": statusIndex,
+			"other files": pkey, "file page": pkey, "delete at": "Tid Scan",
 		}},
-		{"catch-up", 20000, map[string]string{"other files": pkey, "file page": pkey}},
+		{"catch-up", 20000, map[string]string{"other files": pkey, "file page": pkey, "delete at": "Tid Scan"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := storetest.NewMemory(t)
@@ -50,14 +57,10 @@ func TestPostgresQueryPlans(t *testing.T) {
 			for name, q := range store.PostgresQueries(d) {
 				var args [][]any
 				switch name {
-				case "batch end":
-					args = [][]any{{"identifying", 0, 999}, {"rejected", 20000, 99}}
-				case "batch files":
-					args = [][]any{{cutoff, 0, 10000, 5000}}
-				case "delete files":
-					args = [][]any{{cutoff, 0, 10000, []int64{3, 5}}}
-				case "delete fileless":
-					args = [][]any{{cutoff, 0, 10000}}
+				case "lock batch":
+					args = [][]any{{cutoff, tid(0, 0), 2000, 5000}, {cutoff, tid(200, 7), 20000, 5000}, {cutoff, tid(400, 0), 100, 5000}}
+				case "delete at":
+					args = [][]any{{[]pgtype.TID{tid(3, 5), tid(7, 1)}}}
 				case "other files":
 					args = [][]any{{49000, []int64{1, 200, 3000}}}
 				case "dry-run page":
@@ -72,10 +75,19 @@ func TestPostgresQueryPlans(t *testing.T) {
 					if idx := tc.index[name]; strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, idx) {
 						t.Errorf("%s %v: want a search through %q, no Seq Scan:\n%s", name, a, idx, plan)
 					}
+					physical := strings.Contains(plan, "Tid Range Scan") || strings.Contains(plan, "Bitmap Heap Scan on "+store.Table+" ")
+					if name == "lock batch" && (!physical || strings.Contains(plan, "Index Scan using") || strings.Contains(plan, "Sort")) {
+						t.Errorf("%s %v: want the table in physical order, no index scan, no sort:\n%s", name, a, plan)
+					}
 				}
 			}
 		})
 	}
+}
+
+// tid is the row address (block, line).
+func tid(block uint32, line uint16) pgtype.TID {
+	return pgtype.TID{BlockNumber: block, OffsetNumber: line, Valid: true}
 }
 
 // explain returns the plan of q for args on d's own session.

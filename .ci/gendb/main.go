@@ -2,11 +2,13 @@
 // schema (testdata/reference/schema.sql) and generated rows in its exact
 // timestamp format, stale at 2026-11-25T12:00:00Z with a 24 h TTL.
 //
-//	go run ./.ci/gendb -out db.sqlite3 -rows 500000 -stale 100000 [-files media]
-//	go run ./.ci/gendb -pg postgres://... -rows 500000 -stale 100000
+//	go run ./.ci/gendb -out db.sqlite3 -rows 500000 -stale 100000 [-files media | -file-names]
+//	go run ./.ci/gendb -pg postgres://... -rows 500000 -stale 100000 [-files media | -file-names]
 //
 // With -pg, the database named must exist and be empty: gendb loads the web
 // app's PostgreSQL schema (testdata/reference/schema-postgres.sql) into it.
+// -file-names gives every row a file name without writing the files: a
+// table of millions of uploads, for what a run holds in memory.
 package main
 
 import (
@@ -28,13 +30,14 @@ func main() {
 	stale := flag.Int("stale", 0, "stale rows among them")
 	recent := flag.Int("recent", 100, "identifying or rejected rows that are not stale yet")
 	files := flag.String("files", "", "if set, give every row a file and write the files under this directory")
+	fileNames := flag.Bool("file-names", false, "give every row a file name, without writing the files")
 	schema := flag.String("schema", "testdata/reference/schema.sql", "the web app's schema")
 	pg := flag.String("pg", "", "fill this PostgreSQL database (a URL) instead of -out")
 	flag.Parse()
-	spec := storetest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "",
+	spec := storetest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "" || *fileNames,
 		Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	if *pg != "" {
-		if err := runPostgres(*pg, spec); err != nil {
+		if err := runPostgres(*pg, *files, spec); err != nil {
 			fmt.Fprintln(os.Stderr, "gendb:", err)
 			os.Exit(1)
 		}
@@ -74,7 +77,7 @@ func run(out, schemaPath, media string, spec storetest.Spec) error {
 	return nil
 }
 
-func runPostgres(url string, spec storetest.Spec) error {
+func runPostgres(url, media string, spec storetest.Spec) error {
 	schema, err := os.ReadFile("testdata/reference/schema-postgres.sql")
 	if err != nil {
 		return err
@@ -87,5 +90,11 @@ func runPostgres(url string, spec storetest.Spec) error {
 	if _, err := db.Exec(string(schema)); err != nil {
 		return fmt.Errorf("load the schema: %w", err)
 	}
-	return storetest.GeneratePostgres(db, spec)
+	if err := storetest.GeneratePostgres(db, spec); err != nil {
+		return err
+	}
+	if media != "" {
+		return storetest.WriteFiles(db, media)
+	}
+	return nil
 }

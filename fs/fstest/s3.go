@@ -249,6 +249,8 @@ type Request struct {
 	Path   string // the URL path: /BUCKET/KEY
 	Query  string // the raw query: "delete=", "list-type=2&…"
 	Header http.Header
+	// Body is a POST's body: a DeleteObjects request's list of keys.
+	Body []byte
 }
 
 // Record starts a Recorder, closed when the test ends.
@@ -277,6 +279,15 @@ func (s *S3) proxy(t testing.TB, stall func(Request) bool) *Recorder {
 	ended := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		q := Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone()}
+		if req.Method == http.MethodPost {
+			b, err := io.ReadAll(req.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			q.Body = b
+			req.Body = io.NopCloser(bytes.NewReader(b))
+		}
 		r.mu.Lock()
 		r.reqs = append(r.reqs, q)
 		r.mu.Unlock()

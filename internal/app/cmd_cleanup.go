@@ -26,7 +26,7 @@ func cleanupFlags() []cli.Flag {
 		&cli.IntFlag{Name: "batch-size", Value: cleanup.DefaultBatchSize, EnvVars: []string{envPrefix + "BATCH_SIZE"},
 			Usage: "`N` rows of each status in the first write transaction; later ones adapt to --tx-target (tuning)"},
 		&cli.DurationFlag{Name: "tx-target", Value: cleanup.DefaultTxTarget, EnvVars: []string{envPrefix + "TX_TARGET"},
-			Usage: "aim for write transactions of `D`, holding the web app's lock that long at most (tuning)"},
+			Usage: "aim for write transactions of `D`, holding the web app's lock that long at most; ten times that on PostgreSQL, which locks only the batch's rows (tuning)"},
 		&cli.DurationFlag{Name: "pause", Value: cleanup.DefaultPause, EnvVars: []string{envPrefix + "PAUSE"},
 			Usage: "leave the database to the web app for `D` between transactions (tuning)"},
 		&cli.IntFlag{Name: "workers", Value: cleanup.DefaultWorkers, EnvVars: []string{envPrefix + "WORKERS"},

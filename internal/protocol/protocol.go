@@ -28,9 +28,11 @@ type DB interface {
 	// DeleteBatch deletes the next batch of stale rows (see Request), in
 	// one write transaction that it begins and commits. It calls
 	// req.Prepare once, with the batch's stale rows that have a file,
-	// before it deletes any row: where a transaction locks only the rows
-	// it touches (PostgreSQL), inside the transaction, once those rows are
-	// locked; where it would lock the whole database (SQLite), just before
+	// before any deletion of the batch can commit: where a transaction
+	// locks only the rows it touches (PostgreSQL), inside the transaction,
+	// once those rows are locked (the rows without a file may be deleted
+	// already, uncommitted); where it would lock the whole database
+	// (SQLite), before it deletes any row, just before
 	// the transaction, so that nothing the caller does there holds off the
 	// web app. It then deletes every stale row of the batch without a
 	// file, and each row that Prepare let go while it still names the file
@@ -45,9 +47,13 @@ type DB interface {
 	DeleteBatch(ctx context.Context, req Request) (Deleted, error)
 }
 
-// Request is one call of DeleteBatch: the batch of stale rows with an id
-// above After, at most Size of each stale status and at most MaxFiles of
-// them with a file, judged stale at Cutoff.
+// Request is one call of DeleteBatch: the batch of stale rows after
+// After, at most Size of each stale status (on PostgreSQL, Size times the
+// number of stale statuses in all) and at most MaxFiles of them with a
+// file, judged stale at Cutoff. After is 0 for the first batch, then the
+// End of the one before: an id on SQLite, whose batches go in id order;
+// a row's address on PostgreSQL, whose batches go in the table's physical
+// order.
 type Request struct {
 	Cutoff   time.Time
 	After    int64
@@ -117,7 +123,14 @@ type Deleted struct {
 	OtherFiles []string
 	// LockHeld is how long the transaction held the write lock.
 	LockHeld time.Duration
-	// End is the id that the batch reached: the next batch starts after
-	// it. NoEnd when the batch reached past the last stale row.
+	// End is where the batch reached, in the store's own order (see
+	// Request.After): the next batch starts after it. NoEnd when the batch
+	// reached past the last stale row.
 	End int64
+	// Fit, when not 0, is the Size at which a batch would hold about
+	// MaxFiles rows with a file, at this batch's share of them: a store
+	// that locks a batch's rows as it reads them (PostgreSQL) locks more
+	// than it deletes when a batch has more rows with a file than
+	// MaxFiles, so the caller keeps Size at most Fit.
+	Fit int
 }
