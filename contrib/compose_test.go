@@ -56,6 +56,9 @@ func TestComposeUp(t *testing.T) {
 	side["image"], side["command"] = img, []string{"--every", "1s"}
 	env := side["environment"].(map[string]any)
 	env["CLEANUP_STALE_NOW"] = refNow
+	// Files go at once, so that the tick that deletes the rows removes
+	// them too (TestContainerImage shows them wait for the default grace).
+	env["CLEANUP_STALE_FILE_GRACE"] = "0"
 	all["services"] = compose.Services
 	writeCompose := func() {
 		t.Helper()

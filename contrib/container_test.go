@@ -76,12 +76,23 @@ func TestContainerImage(t *testing.T) {
 		t.Error("the dry run changed the install")
 	}
 
+	// The rows go; their files wait in the journal for the file grace.
+	filesBefore := filesUnder(t, media)
 	code, out, errOut = oneOff("--now", refNow, "--ttl-hours", "24")
-	if code != 0 || out != "Deleted 66 stale submission(s) older than 24 h.\n" || errOut != "" {
+	if code != 0 || out != "Deleted 66 stale submission(s) older than 24 h.\n" ||
+		!strings.Contains(errOut, " waiting=53 file_grace=1m0s ") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("real run: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	if got := slugs(t, db); !slices.Equal(got, wantRows) {
 		t.Errorf("surviving rows: %d, want %d\n%v", len(got), len(wantRows), got)
+	}
+	if got := filesUnder(t, media); !slices.Equal(got, filesBefore) {
+		t.Errorf("files during their grace: %d, want all %d", len(got), len(filesBefore))
+	}
+	// A run that finds their grace over (here: none) removes them.
+	code, out, errOut = oneOff("--now", refNow, "--ttl-hours", "24", "--file-grace", "0")
+	if code != 0 || out != "" || errOut != "" { // quiet: no row deleted
+		t.Errorf("run after the grace: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	if got := filesUnder(t, media); !slices.Equal(got, wantFiles) {
 		t.Errorf("surviving files: %d, want %d\n%v", len(got), len(wantFiles), got)
