@@ -12,8 +12,9 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
+	"github.com/cleanup-stale/cleanup-stale/internal/s3test"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // The behaviour contract holds on every backend: the tests in
@@ -26,9 +27,9 @@ import (
 // testDB is a web app database for one test.
 type testDB struct {
 	open   func(readOnly bool) store.DB
-	raw    *sql.DB                     // for the test's own SQL
-	insert func(rows ...storetest.Row) // rows in the web app's format
-	// allColumns renders a row's every column, for storetest.Rows.
+	raw    *sql.DB                  // for the test's own SQL
+	insert func(rows ...dbtest.Row) // rows in the web app's format
+	// allColumns renders a row's every column, for dbtest.Rows.
 	allColumns string
 }
 
@@ -56,14 +57,14 @@ type mediaBackend struct {
 
 var dbBackends = []dbBackend{
 	{"sqlite",
-		func(t *testing.T) testDB { return sqliteDB(t, storetest.NewMemory(t)) },
+		func(t *testing.T) testDB { return sqliteDB(t, dbtest.NewMemory(t)) },
 		func(t *testing.T) testDB {
-			return sqliteDB(t, storetest.LoadMemory(t, storetest.Testdata(t, "reference", "webapp.sqlite3")))
+			return sqliteDB(t, dbtest.LoadMemory(t, dbtest.Testdata(t, "reference", "webapp.sqlite3")))
 		}},
 	{"postgres",
-		func(t *testing.T) testDB { u, raw := storetest.NewPostgres(t); return postgresDB(t, u, raw) },
+		func(t *testing.T) testDB { u, raw := dbtest.NewPostgres(t); return postgresDB(t, u, raw) },
 		func(t *testing.T) testDB {
-			u, raw := storetest.LoadPostgres(t, storetest.Testdata(t, "reference", "webapp.sqlite3"))
+			u, raw := dbtest.LoadPostgres(t, dbtest.Testdata(t, "reference", "webapp.sqlite3"))
 			return postgresDB(t, u, raw)
 		}},
 }
@@ -79,21 +80,21 @@ var mediaBackends = []mediaBackend{
 }
 
 func sqliteDB(t *testing.T, dsn string) testDB {
-	raw := storetest.DB(t, dsn)
+	raw := dbtest.DB(t, dsn)
 	return testDB{
-		open:       func(ro bool) store.DB { return storetest.Open(t, dsn, ro) },
+		open:       func(ro bool) store.DB { return dbtest.Open(t, dsn, ro) },
 		raw:        raw,
-		insert:     func(rows ...storetest.Row) { storetest.Insert(t, raw, rows...) },
-		allColumns: storetest.AllColumns,
+		insert:     func(rows ...dbtest.Row) { dbtest.Insert(t, raw, rows...) },
+		allColumns: dbtest.AllColumns,
 	}
 }
 
 func postgresDB(t *testing.T, u string, raw *sql.DB) testDB {
 	return testDB{
-		open:       func(ro bool) store.DB { return storetest.OpenPostgres(t, u, ro) },
+		open:       func(ro bool) store.DB { return dbtest.OpenPostgres(t, u, ro) },
 		raw:        raw,
-		insert:     func(rows ...storetest.Row) { storetest.InsertPostgres(t, raw, rows...) },
-		allColumns: storetest.PostgresAllColumns,
+		insert:     func(rows ...dbtest.Row) { dbtest.InsertPostgres(t, raw, rows...) },
+		allColumns: dbtest.PostgresAllColumns,
 	}
 }
 
@@ -117,7 +118,7 @@ func diskMedia(t *testing.T) testMedia {
 // through a proxy that records every request. Canary objects outside the
 // prefix must survive every test.
 func s3Media(t *testing.T) testMedia {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	canaries := []string{"outside.stl", "site2/stl/2026/11/s7-0000001.stl", "site1.stl"}
 	s.WriteKeys(t, canaries...)
 	t.Cleanup(func() {
@@ -151,7 +152,7 @@ func everyBackend(t *testing.T, test func(t *testing.T, db dbBackend, media medi
 func (db testDB) slugs(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for slug := range storetest.Rows(t, db.raw, "slug") {
+	for slug := range dbtest.Rows(t, db.raw, "slug") {
 		out = append(out, slug)
 	}
 	return sorted(out)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // BenchmarkIdleRun is a run with nothing stale, on 1k and on 1M rows, in
@@ -19,11 +19,11 @@ import (
 func BenchmarkIdleRun(b *testing.B) {
 	for _, rows := range []int{1000, 1_000_000} {
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
-			dsn := storetest.NewMemory(b)
-			if err := storetest.Generate(storetest.DB(b, dsn), storetest.Spec{Rows: rows, Recent: 100, Files: true, Now: refNow}); err != nil {
+			dsn := dbtest.NewMemory(b)
+			if err := dbtest.Generate(dbtest.DB(b, dsn), dbtest.Spec{Rows: rows, Recent: 100, Files: true, Now: refNow}); err != nil {
 				b.Fatal(err)
 			}
-			db := storetest.Open(b, dsn, false)
+			db := dbtest.Open(b, dsn, false)
 			media := afero.NewMemMapFs()
 			opt := cleanup.Options{TTLHours: 24, Now: refNow, Pause: cleanup.None, FileGrace: cleanup.None}
 			for b.Loop() {
@@ -46,18 +46,18 @@ func BenchmarkDelete(b *testing.B) {
 		b.Run(fmt.Sprintf("files=%v", files), func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
-				dsn := storetest.NewMemory(b)
-				raw := storetest.DB(b, dsn)
-				if err := storetest.Generate(raw, storetest.Spec{Rows: 100_000, Stale: 20_000, Files: files, Now: refNow}); err != nil {
+				dsn := dbtest.NewMemory(b)
+				raw := dbtest.DB(b, dsn)
+				if err := dbtest.Generate(raw, dbtest.Spec{Rows: 100_000, Stale: 20_000, Files: files, Now: refNow}); err != nil {
 					b.Fatal(err)
 				}
 				media := afero.NewMemMapFs()
 				if files {
-					for _, f := range storetest.Files(b, raw) {
+					for _, f := range dbtest.Files(b, raw) {
 						fstest.Write(b, media, f)
 					}
 				}
-				db := storetest.Open(b, dsn, false)
+				db := dbtest.Open(b, dsn, false)
 				b.StartTimer()
 				rep, err := run(b, db, media, cleanup.Options{TTLHours: 24, Now: refNow, Pause: cleanup.None, FileGrace: cleanup.None})
 				if err != nil || rep.Deleted != 20_000 {

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestYieldsToTheWebApp: while the cleanup deletes thousands of rows in
@@ -27,8 +27,8 @@ import (
 // waiting writer waits is measured by .ci/bench, against a real Python
 // writer.
 func TestYieldsToTheWebApp(t *testing.T) {
-	dsn := storetest.NewMemory(t)
-	if err := storetest.Generate(storetest.DB(t, dsn), storetest.Spec{Rows: 6000, Stale: 3600, Files: true, Now: refNow}); err != nil {
+	dsn := dbtest.NewMemory(t)
+	if err := dbtest.Generate(dbtest.DB(t, dsn), dbtest.Spec{Rows: 6000, Stale: 3600, Files: true, Now: refNow}); err != nil {
 		t.Fatal(err)
 	}
 	media := afero.NewMemMapFs()
@@ -53,7 +53,7 @@ func TestYieldsToTheWebApp(t *testing.T) {
 			writerErr = insertNow(writer, slug)
 			inserted = append(inserted, slug)
 		}}
-	rep, err := run(t, storetest.Open(t, dsn, false), media, opt)
+	rep, err := run(t, dbtest.Open(t, dsn, false), media, opt)
 	if err != nil || writerErr != nil {
 		t.Fatalf("cleanup: %v; the writer, after %d inserts: %v", err, len(inserted), writerErr)
 	}
@@ -64,7 +64,7 @@ func TestYieldsToTheWebApp(t *testing.T) {
 		t.Fatalf("only %d transactions: the test proves nothing", len(inserted))
 	}
 	left := map[string]bool{}
-	for _, s := range storetest.Slugs(t, storetest.DB(t, dsn)) {
+	for _, s := range dbtest.Slugs(t, dbtest.DB(t, dsn)) {
 		left[s] = true
 	}
 	for _, s := range inserted {

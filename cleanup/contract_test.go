@@ -14,15 +14,15 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	fsx "github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // referenceMedia writes the names of the reference install's uploads
 // into media, and returns them.
 func referenceMedia(t *testing.T, media testMedia) []string {
 	t.Helper()
-	dir := storetest.Testdata(t, "reference", "media")
+	dir := dbtest.Testdata(t, "reference", "media")
 	var names []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -50,9 +50,9 @@ func TestContractReference(t *testing.T) {
 		}{{24, "expected-deleted-ttl24.txt"}, {1, "expected-deleted-ttl1.txt"}} {
 			db, media := dbb.reference(t), mb.new(t)
 			files := referenceMedia(t, media)
-			before := storetest.Rows(t, db.raw, db.allColumns)
-			fileOf := storetest.Rows(t, db.raw, "stl_file")
-			want := readLines(t, storetest.Testdata(t, "reference", tc.expected))
+			before := dbtest.Rows(t, db.raw, db.allColumns)
+			fileOf := dbtest.Rows(t, db.raw, "stl_file")
+			want := readLines(t, dbtest.Testdata(t, "reference", tc.expected))
 			var all, gone []string
 			for slug := range before {
 				all = append(all, slug)
@@ -67,7 +67,7 @@ func TestContractReference(t *testing.T) {
 			}
 			assertEqual(t, tc.expected+": surviving rows", db.slugs(t), without(all, want))
 			assertEqual(t, tc.expected+": surviving files", media.files(), without(files, gone))
-			for slug, row := range storetest.Rows(t, db.raw, db.allColumns) {
+			for slug, row := range dbtest.Rows(t, db.raw, db.allColumns) {
 				if row != before[slug] {
 					t.Errorf("row %s changed:\n was %s\n now %s", slug, before[slug], row)
 				}
@@ -84,7 +84,7 @@ func TestContractReference(t *testing.T) {
 func TestContractBoundaries(t *testing.T) {
 	cutoff := refNow.Add(-24 * time.Hour)
 	us, old := time.Microsecond, cutoff.Add(-30*24*time.Hour)
-	rows := []storetest.Row{
+	rows := []dbtest.Row{
 		{Slug: "ident-before-1us", Status: "identifying", Created: cutoff.Add(-us)},
 		{Slug: "ident-at-cutoff", Status: "identifying", Created: cutoff},
 		{Slug: "ident-after-1us", Status: "identifying", Created: cutoff.Add(us)},
@@ -120,12 +120,12 @@ func TestContractSharedFiles(t *testing.T) {
 	everyBackend(t, func(t *testing.T, dbb dbBackend, mb mediaBackend) {
 		db, media := dbb.empty(t), mb.new(t)
 		db.insert(
-			storetest.Row{Slug: "stale-a", Status: "identifying", Created: old, File: "stl/shared-live.stl"},
-			storetest.Row{Slug: "live-b", Status: "pending", Created: old, File: "stl/shared-live.stl"},
-			storetest.Row{Slug: "stale-c", Status: "identifying", Created: old, File: "stl/shared-stale.stl"},
-			storetest.Row{Slug: "stale-d", Status: "rejected", Created: old, Closed: old, File: "stl/shared-stale.stl"},
-			storetest.Row{Slug: "stale-h", Status: "identifying", Created: old, File: "stl//./spelled.stl"},
-			storetest.Row{Slug: "live-i", Status: "done", Created: old, Closed: old, File: "stl/spelled.stl"},
+			dbtest.Row{Slug: "stale-a", Status: "identifying", Created: old, File: "stl/shared-live.stl"},
+			dbtest.Row{Slug: "live-b", Status: "pending", Created: old, File: "stl/shared-live.stl"},
+			dbtest.Row{Slug: "stale-c", Status: "identifying", Created: old, File: "stl/shared-stale.stl"},
+			dbtest.Row{Slug: "stale-d", Status: "rejected", Created: old, Closed: old, File: "stl/shared-stale.stl"},
+			dbtest.Row{Slug: "stale-h", Status: "identifying", Created: old, File: "stl//./spelled.stl"},
+			dbtest.Row{Slug: "live-i", Status: "done", Created: old, Closed: old, File: "stl/spelled.stl"},
 		)
 		media.write("stl/shared-live.stl", "stl/shared-stale.stl", "stl/spelled.stl")
 		opt := fast(24, refNow)
@@ -147,11 +147,11 @@ func TestContractFailures(t *testing.T) {
 	everyBackend(t, func(t *testing.T, dbb dbBackend, mb mediaBackend) {
 		db, media, jfs := dbb.empty(t), mb.new(t), afero.NewMemMapFs()
 		db.insert(
-			storetest.Row{Slug: "ok", Status: "identifying", Created: old, File: "stl/ok.stl"},
-			storetest.Row{Slug: "eio", Status: "identifying", Created: old, File: "stl/eio.stl"},
-			storetest.Row{Slug: "dotdot", Status: "identifying", Created: old, File: "../outside.stl"},
-			storetest.Row{Slug: "absolute", Status: "identifying", Created: old, File: "/etc/hostname"},
-			storetest.Row{Slug: "live", Status: "pending", Created: old, File: "stl/live.stl"},
+			dbtest.Row{Slug: "ok", Status: "identifying", Created: old, File: "stl/ok.stl"},
+			dbtest.Row{Slug: "eio", Status: "identifying", Created: old, File: "stl/eio.stl"},
+			dbtest.Row{Slug: "dotdot", Status: "identifying", Created: old, File: "../outside.stl"},
+			dbtest.Row{Slug: "absolute", Status: "identifying", Created: old, File: "/etc/hostname"},
+			dbtest.Row{Slug: "live", Status: "pending", Created: old, File: "stl/live.stl"},
 		)
 		media.write("stl/ok.stl", "stl/eio.stl", "stl/live.stl")
 		faulty := faultyFs{Fs: media.fs, fail: map[string]syscall.Errno{"stl/eio.stl": syscall.EIO}}
@@ -181,7 +181,7 @@ func TestContractDryRun(t *testing.T) {
 	everyBackend(t, func(t *testing.T, dbb dbBackend, mb mediaBackend) {
 		db, media := dbb.reference(t), mb.new(t)
 		files := referenceMedia(t, media)
-		before := storetest.Rows(t, db.raw, db.allColumns)
+		before := dbtest.Rows(t, db.raw, db.allColumns)
 		writesBefore := media.writes()
 		var listed []string
 		_, err := cleanup.Preview(context.Background(), db.open(true), fsx.ReadOnly(media.fs), fast(24, refNow), cleanup.Listing{
@@ -191,8 +191,8 @@ func TestContractDryRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertEqual(t, "listed", listed, readLines(t, storetest.Testdata(t, "reference", "expected-deleted-ttl24.txt")))
-		assertEqual(t, "rows after the dry run", storetest.Rows(t, db.raw, db.allColumns), before)
+		assertEqual(t, "listed", listed, readLines(t, dbtest.Testdata(t, "reference", "expected-deleted-ttl24.txt")))
+		assertEqual(t, "rows after the dry run", dbtest.Rows(t, db.raw, db.allColumns), before)
 		assertEqual(t, "files after the dry run", media.files(), files)
 		assertEqual(t, "requests that may change something", media.writes()-writesBefore, 0)
 	})
@@ -205,10 +205,10 @@ func TestContractTwoRunsAtOnce(t *testing.T) {
 	old := refNow.Add(-48 * time.Hour)
 	everyBackend(t, func(t *testing.T, dbb dbBackend, mb mediaBackend) {
 		db, media := dbb.empty(t), mb.new(t)
-		var rows []storetest.Row
+		var rows []dbtest.Row
 		var live, liveFiles, files []string
 		for i := range 400 {
-			r := storetest.Row{Slug: fmt.Sprintf("s-%03d", i), Status: "identifying", Created: old, File: fmt.Sprintf("stl/%03d.stl", i)}
+			r := dbtest.Row{Slug: fmt.Sprintf("s-%03d", i), Status: "identifying", Created: old, File: fmt.Sprintf("stl/%03d.stl", i)}
 			if i%5 == 0 {
 				r.Status = "pending"
 				live, liveFiles = append(live, r.Slug), append(liveFiles, r.File)

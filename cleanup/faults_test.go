@@ -15,7 +15,7 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // faultyFs fails Remove for chosen paths, as a disk would with EACCES or
@@ -58,8 +58,8 @@ func (f faultyFs) CheckRemove(name string) error {
 // run finishes the job: it removes the journaled file first.
 func TestFailuresKeepTheirRows(t *testing.T) {
 	old := refNow.Add(-48 * time.Hour)
-	dsn := storetest.NewMemory(t)
-	rows := []storetest.Row{
+	dsn := dbtest.NewMemory(t)
+	rows := []dbtest.Row{
 		{Slug: "ok-1", File: "stl/ok-1.stl"},
 		{Slug: "eacces", File: "stl/eacces.stl"},
 		{Slug: "ok-2", File: "stl/ok-2.stl"},
@@ -72,8 +72,8 @@ func TestFailuresKeepTheirRows(t *testing.T) {
 	for i := range rows {
 		rows[i].Status, rows[i].Created = "identifying", old
 	}
-	storetest.Insert(t, storetest.DB(t, dsn), rows...)
-	storetest.Insert(t, storetest.DB(t, dsn), storetest.Row{Slug: "live", Status: "pending", Created: old, File: "stl/live.stl"})
+	dbtest.Insert(t, dbtest.DB(t, dsn), rows...)
+	dbtest.Insert(t, dbtest.DB(t, dsn), dbtest.Row{Slug: "live", Status: "pending", Created: old, File: "stl/live.stl"})
 	mem, jfs := afero.NewMemMapFs(), afero.NewMemMapFs()
 	fstest.Write(t, mem, "stl/ok-1.stl", "stl/eacces.stl", "stl/ok-2.stl", "stl/eio.stl", "stl/sub/inner.stl", "stl/live.stl")
 	faulty := faultyFs{Fs: mem,
@@ -83,7 +83,7 @@ func TestFailuresKeepTheirRows(t *testing.T) {
 	var logs bytes.Buffer
 	opt := fast(24, refNow)
 	opt.Log = slog.New(slog.NewTextHandler(&logs, nil))
-	rep, err := runJournaled(t, storetest.Open(t, dsn, false), faulty, jfs, opt)
+	rep, err := runJournaled(t, dbtest.Open(t, dsn, false), faulty, jfs, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestFailuresKeepTheirRows(t *testing.T) {
 
 	// The fault is fixed: the next run removes the journaled file first,
 	// then what it can; the unsafe rows stay for the operator.
-	rep, err = runJournaled(t, storetest.Open(t, dsn, false), mem, jfs, fast(24, refNow))
+	rep, err = runJournaled(t, dbtest.Open(t, dsn, false), mem, jfs, fast(24, refNow))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // refNow is the instant the reference slugs were computed at.
@@ -49,7 +49,7 @@ func readLines(t *testing.T, path string) []string {
 // was changed.
 func dump(t *testing.T, db *sql.DB) map[string]string {
 	t.Helper()
-	return storetest.Rows(t, db, storetest.AllColumns)
+	return dbtest.Rows(t, db, dbtest.AllColumns)
 }
 
 // without returns all minus drop, sorted.
@@ -89,7 +89,7 @@ func assertEqual[T any](t *testing.T, what string, got, want T) {
 // slugsOf keeps the slugs in db order.
 func remaining(t *testing.T, dsn string) []string {
 	t.Helper()
-	return sorted(storetest.Slugs(t, storetest.DB(t, dsn)))
+	return sorted(dbtest.Slugs(t, dbtest.DB(t, dsn)))
 }
 
 // journalName is where the tests keep a journal, in memory.

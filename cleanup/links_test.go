@@ -12,8 +12,8 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // hostileTree is a MEDIA_ROOT on disk as an operator may leave it: a
@@ -44,16 +44,16 @@ func hostileTree(t *testing.T) (dsn, media string) {
 		}
 	}
 	old := refNow.Add(-48 * time.Hour)
-	dsn = storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn),
-		storetest.Row{Slug: "live-vol", Status: "pending", Created: old, File: "stl/2026/live.stl"},
-		storetest.Row{Slug: "live-x", Status: "pending", Created: old, File: "stl/2026-11/x.stl"},
-		storetest.Row{Slug: "live-y", Status: "pending", Created: old, File: "stl/ylink.stl"},
-		storetest.Row{Slug: "dirlink", Status: "identifying", Created: old, File: "stl/2026"},
-		storetest.Row{Slug: "dirlink-slash", Status: "identifying", Created: old, File: "stl/2026/"},
-		storetest.Row{Slug: "alias-of-x", Status: "identifying", Created: old, File: "alias/x.stl"},
-		storetest.Row{Slug: "target-of-y", Status: "identifying", Created: old, File: "stl/2026-11/y.stl"},
-		storetest.Row{Slug: "plain", Status: "identifying", Created: old, File: "stl/stale.stl"},
+	dsn = dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn),
+		dbtest.Row{Slug: "live-vol", Status: "pending", Created: old, File: "stl/2026/live.stl"},
+		dbtest.Row{Slug: "live-x", Status: "pending", Created: old, File: "stl/2026-11/x.stl"},
+		dbtest.Row{Slug: "live-y", Status: "pending", Created: old, File: "stl/ylink.stl"},
+		dbtest.Row{Slug: "dirlink", Status: "identifying", Created: old, File: "stl/2026"},
+		dbtest.Row{Slug: "dirlink-slash", Status: "identifying", Created: old, File: "stl/2026/"},
+		dbtest.Row{Slug: "alias-of-x", Status: "identifying", Created: old, File: "alias/x.stl"},
+		dbtest.Row{Slug: "target-of-y", Status: "identifying", Created: old, File: "stl/2026-11/y.stl"},
+		dbtest.Row{Slug: "plain", Status: "identifying", Created: old, File: "stl/stale.stl"},
 	)
 	return dsn, media
 }
@@ -91,7 +91,7 @@ func TestLinksAndAliases(t *testing.T) {
 	defer root.Close()
 	allFiles := onDisk(t, media)
 
-	preview, err := cleanup.Preview(context.Background(), storetest.Open(t, dsn, true), fs.ReadOnly(root), fast(24, refNow),
+	preview, err := cleanup.Preview(context.Background(), dbtest.Open(t, dsn, true), fs.ReadOnly(root), fast(24, refNow),
 		cleanup.Listing{Start: func(*cleanup.Report) error { return nil }, Row: func(store.Submission) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestLinksAndAliases(t *testing.T) {
 	assertEqual(t, "rows the dry run says a real run keeps", sorted(warned), []string{"dirlink", "dirlink-slash"})
 	assertEqual(t, "files after the dry run", onDisk(t, media), allFiles)
 
-	rep, err := run(t, storetest.Open(t, dsn, false), root, fast(24, refNow))
+	rep, err := run(t, dbtest.Open(t, dsn, false), root, fast(24, refNow))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestLinksAndAliases(t *testing.T) {
 	}
 	before := onDisk(t, media)
 	for _, dir := range []string{"uploads", "stl"} {
-		srep, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), root,
+		srep, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), root,
 			cleanup.SweepOptions{Now: time.Now().Add(time.Hour), Grace: cleanup.None, UploadDir: dir})
 		if err != nil {
 			t.Fatal(err)

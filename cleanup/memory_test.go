@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestReferencesDoNotHoldTheTable: the set of every row's file, which the
@@ -22,7 +22,7 @@ import (
 func TestReferencesDoNotHoldTheTable(t *testing.T) {
 	const rows, limit = 3000, 300
 	old := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	var in []storetest.Row
+	var in []dbtest.Row
 	for i := range rows {
 		f := fmt.Sprintf("stl/2026/11/f%05d.stl", i)
 		switch {
@@ -31,11 +31,11 @@ func TestReferencesDoNotHoldTheTable(t *testing.T) {
 		case i%1000 == 9: // ... and another spells row 8's otherwise
 			f = fmt.Sprintf("stl//2026/11/f%05d.stl", i-1)
 		}
-		in = append(in, storetest.Row{Slug: fmt.Sprintf("r%05d", i), Status: "done", Created: old, File: f})
+		in = append(in, dbtest.Row{Slug: fmt.Sprintf("r%05d", i), Status: "done", Created: old, File: f})
 	}
-	dsn := storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn), in...)
-	db := storetest.Open(t, dsn, true).(protocol.DB)
+	dsn := dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn), in...)
+	db := dbtest.Open(t, dsn, true).(protocol.DB)
 	keys := fs.NewKeys(afero.NewMemMapFs())
 	defer keys.Close()
 	sp := spill{dir: t.TempDir(), limit: limit}

@@ -11,12 +11,12 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // isStale is the staleness rule of docs/design.md in plain Go, on times rather than text: the reference
 // the SQL is held to.
-func isStale(r storetest.Row, cutoff time.Time) bool {
+func isStale(r dbtest.Row, cutoff time.Time) bool {
 	switch r.Status {
 	case "identifying":
 		return r.Created.Before(cutoff)
@@ -50,9 +50,9 @@ func TestRandomInstalls(t *testing.T) {
 			}
 		}
 		shared := []string{"stl/shared-1.stl", "stl/shared-2.stl", "stl/shared-3.stl"}
-		var rows []storetest.Row
+		var rows []dbtest.Row
 		for i := range 40 + rng.IntN(160) {
-			r := storetest.Row{Slug: fmt.Sprintf("s-%03d", i), Status: statuses[rng.IntN(len(statuses))], Created: near()}
+			r := dbtest.Row{Slug: fmt.Sprintf("s-%03d", i), Status: statuses[rng.IntN(len(statuses))], Created: near()}
 			if rng.IntN(10) < 7 {
 				r.Closed = near()
 			}
@@ -66,8 +66,8 @@ func TestRandomInstalls(t *testing.T) {
 			rows = append(rows, r)
 		}
 
-		dsn := storetest.NewMemory(t)
-		storetest.Insert(t, storetest.DB(t, dsn), rows...)
+		dsn := dbtest.NewMemory(t)
+		dbtest.Insert(t, dbtest.DB(t, dsn), rows...)
 		media := afero.NewMemMapFs()
 		onDisk := map[string]bool{}
 		for _, r := range rows {
@@ -87,14 +87,14 @@ func TestRandomInstalls(t *testing.T) {
 		}
 		var wantFiles []string
 		for f := range onDisk {
-			usedByStale := slices.ContainsFunc(rows, func(r storetest.Row) bool { return r.File == f && isStale(r, cutoff) })
+			usedByStale := slices.ContainsFunc(rows, func(r dbtest.Row) bool { return r.File == f && isStale(r, cutoff) })
 			if usedByLive[f] || !usedByStale {
 				wantFiles = append(wantFiles, f)
 			}
 		}
 
 		opt := cleanup.Options{TTLHours: ttl, Now: now, BatchSize: 1 + rng.IntN(20), Pause: cleanup.None, FileGrace: cleanup.None}
-		rep, err := run(t, storetest.Open(t, dsn, false), media, opt)
+		rep, err := run(t, dbtest.Open(t, dsn, false), media, opt)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
@@ -109,14 +109,14 @@ func TestRandomInstalls(t *testing.T) {
 // not lost: each transaction decides staleness afresh (invariant 1 in docs/design.md).
 func TestConfirmedDuringRun(t *testing.T) {
 	old := refNow.Add(-48 * time.Hour)
-	dsn := storetest.NewMemory(t)
-	raw := storetest.DB(t, dsn)
-	var rows []storetest.Row
+	dsn := dbtest.NewMemory(t)
+	raw := dbtest.DB(t, dsn)
+	var rows []dbtest.Row
 	for i := range 30 {
-		rows = append(rows, storetest.Row{Slug: fmt.Sprintf("guest-%02d", i), Status: "identifying", Created: old,
+		rows = append(rows, dbtest.Row{Slug: fmt.Sprintf("guest-%02d", i), Status: "identifying", Created: old,
 			File: fmt.Sprintf("stl/guest-%02d.stl", i)})
 	}
-	storetest.Insert(t, raw, rows...)
+	dbtest.Insert(t, raw, rows...)
 	media := afero.NewMemMapFs()
 	for _, r := range rows {
 		fstest.Write(t, media, r.File)
@@ -132,7 +132,7 @@ func TestConfirmedDuringRun(t *testing.T) {
 			confirmed = true
 		}
 	}
-	if _, err := run(t, storetest.Open(t, dsn, false), media, opt); err != nil {
+	if _, err := run(t, dbtest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"guest-25"})

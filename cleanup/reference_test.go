@@ -6,8 +6,8 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestReferenceDatabase runs the cleanup on the database that the web app
@@ -23,15 +23,15 @@ func TestReferenceDatabase(t *testing.T) {
 		{1, "expected-deleted-ttl1.txt"},
 	} {
 		t.Run(tc.expected, func(t *testing.T) {
-			dsn := storetest.LoadMemory(t, storetest.Testdata(t, "reference", "webapp.sqlite3"))
-			raw := storetest.DB(t, dsn)
-			media := fstest.MemCopy(t, storetest.Testdata(t, "reference", "media"))
+			dsn := dbtest.LoadMemory(t, dbtest.Testdata(t, "reference", "webapp.sqlite3"))
+			raw := dbtest.DB(t, dsn)
+			media := fstest.MemCopy(t, dbtest.Testdata(t, "reference", "media"))
 			rowsBefore := dump(t, raw)
-			fileOf := storetest.Files(t, raw)
+			fileOf := dbtest.Files(t, raw)
 			filesBefore := fstest.Files(t, media)
-			want := readLines(t, storetest.Testdata(t, "reference", tc.expected))
+			want := readLines(t, dbtest.Testdata(t, "reference", tc.expected))
 
-			rep, err := run(t, storetest.Open(t, dsn, false), media, fast(tc.ttl, refNow))
+			rep, err := run(t, dbtest.Open(t, dsn, false), media, fast(tc.ttl, refNow))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,14 +64,14 @@ func TestReferenceDatabase(t *testing.T) {
 // TestReferencePreview lists the same rows as the web app deletes, in id
 // order, and changes nothing.
 func TestReferencePreview(t *testing.T) {
-	dsn := storetest.LoadMemory(t, storetest.Testdata(t, "reference", "webapp.sqlite3"))
-	raw := storetest.DB(t, dsn)
-	media := fstest.MemCopy(t, storetest.Testdata(t, "reference", "media"))
+	dsn := dbtest.LoadMemory(t, dbtest.Testdata(t, "reference", "webapp.sqlite3"))
+	raw := dbtest.DB(t, dsn)
+	media := fstest.MemCopy(t, dbtest.Testdata(t, "reference", "media"))
 	rowsBefore, filesBefore := dump(t, raw), fstest.Files(t, media)
 
 	var listed []string
 	var started int64 = -1
-	rep, err := cleanup.Preview(context.Background(), storetest.Open(t, dsn, true), media, fast(24, refNow),
+	rep, err := cleanup.Preview(context.Background(), dbtest.Open(t, dsn, true), media, fast(24, refNow),
 		cleanup.Listing{
 			Start: func(r *cleanup.Report) error { started = r.Stale; return nil },
 			Row:   func(s store.Submission) error { listed = append(listed, s.Slug); return nil },
@@ -79,7 +79,7 @@ func TestReferencePreview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := readLines(t, storetest.Testdata(t, "reference", "expected-deleted-ttl24.txt"))
+	want := readLines(t, dbtest.Testdata(t, "reference", "expected-deleted-ttl24.txt"))
 	assertEqual(t, "listed, in id order", listed, want)
 	assertEqual(t, "headline count", started, int64(len(want)))
 	assertEqual(t, "report", []any{rep.DryRun, rep.Stale, rep.Deleted, rep.Failed}, []any{true, int64(len(want)), int64(0), int64(0)})

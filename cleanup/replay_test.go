@@ -15,6 +15,7 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
@@ -43,7 +44,7 @@ func leftJournal(t *testing.T, jfs afero.Fs, name string, files ...string) {
 // Nothing is stale now.
 var (
 	replayFiles = []string{"stl/adopted.stl", "stl/gone-1.stl", "stl/gone-2.stl", "stl/reused.stl", "stl/rolled-back.stl"}
-	replayRows  = []storetest.Row{
+	replayRows  = []dbtest.Row{
 		{Slug: "rolled-back", Status: "pending", Created: refNow.Add(-48 * time.Hour), File: "stl/rolled-back.stl"},
 		{Slug: "new-upload", Status: "identifying", Created: refNow, File: "stl/reused.stl"},
 		{Slug: "adopter", Status: "done", Created: refNow.Add(-time.Hour), Closed: refNow, File: "stl/adopted.stl"},
@@ -74,13 +75,13 @@ func writeReplayMedia(t *testing.T, media afero.Fs) {
 // written again after the crash, reports what it finished, and leaves no
 // journal.
 func TestReplayInMemory(t *testing.T) {
-	dsn := storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn), replayRows...)
+	dsn := dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn), replayRows...)
 	media, jfs := afero.NewMemMapFs(), afero.NewMemMapFs()
 	writeReplayMedia(t, media)
 	leftJournal(t, jfs, journalName, replayFiles...)
 
-	rep, err := runJournaled(t, storetest.Open(t, dsn, false), media, jfs, fast(24, refNow))
+	rep, err := runJournaled(t, dbtest.Open(t, dsn, false), media, jfs, fast(24, refNow))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestReplayOnDisk(t *testing.T) {
 	if _, err := raw.Exec(storetest.Schema()); err != nil {
 		t.Fatal(err)
 	}
-	storetest.Insert(t, raw, replayRows...)
+	dbtest.Insert(t, raw, replayRows...)
 	if err := os.Mkdir(filepath.Join(dir, "media"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestReplayOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving files", fstest.Files(t, afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "media"))), replaySurvivors)
-	assertEqual(t, "surviving rows", sorted(storetest.Slugs(t, raw)), []string{"adopter", "bystander", "new-upload", "rolled-back"})
+	assertEqual(t, "surviving rows", sorted(dbtest.Slugs(t, raw)), []string{"adopter", "bystander", "new-upload", "rolled-back"})
 	assertEqual(t, "pending", rep.Pending, int64(5))
 	if _, err := os.Stat(jname); !os.IsNotExist(err) {
 		t.Errorf("the journal is still there: %v", err)
@@ -164,10 +165,10 @@ func (fullDiskFile) Write([]byte) (int, error)          { return 0, syscall.ENOS
 // first transaction with a file. Rows without a file need no journal.
 func TestJournalFullDisk(t *testing.T) {
 	old := refNow.Add(-48 * time.Hour)
-	dsn := storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn),
-		storetest.Row{Slug: "stale-with-file", Status: "identifying", Created: old, File: "stl/a.stl"},
-		storetest.Row{Slug: "stale-too", Status: "rejected", Created: old, Closed: old, File: "stl/b.stl"},
+	dsn := dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn),
+		dbtest.Row{Slug: "stale-with-file", Status: "identifying", Created: old, File: "stl/a.stl"},
+		dbtest.Row{Slug: "stale-too", Status: "rejected", Created: old, Closed: old, File: "stl/b.stl"},
 	)
 	media := afero.NewMemMapFs()
 	fstest.Write(t, media, "stl/a.stl", "stl/b.stl")
@@ -175,7 +176,7 @@ func TestJournalFullDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = cleanup.Run(context.Background(), storetest.Open(t, dsn, false), media, j, fast(24, refNow))
+	_, err = cleanup.Run(context.Background(), dbtest.Open(t, dsn, false), media, j, fast(24, refNow))
 	j.Close()
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("run: %v, want ENOSPC", err)

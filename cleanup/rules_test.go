@@ -8,7 +8,7 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestStaleBoundaries holds the staleness rule (docs/design.md) to the microsecond: strictly before the
@@ -19,7 +19,7 @@ func TestStaleBoundaries(t *testing.T) {
 	cutoff := now.Add(-24 * time.Hour)
 	us := time.Microsecond
 	old := cutoff.Add(-30 * 24 * time.Hour)
-	rows := []storetest.Row{
+	rows := []dbtest.Row{
 		{Slug: "ident-before-1us", Status: "identifying", Created: cutoff.Add(-us)},
 		{Slug: "ident-at-cutoff", Status: "identifying", Created: cutoff},
 		{Slug: "ident-after-1us", Status: "identifying", Created: cutoff.Add(us)},
@@ -42,8 +42,8 @@ func TestStaleBoundaries(t *testing.T) {
 	}
 	stale := []string{"ident-before-1us", "ident-before-1s", "ident-old-closed-recently", "rej-before-1us", "rej-created-recently-closed-old"}
 
-	dsn := storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn), rows...)
+	dsn := dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn), rows...)
 	media := afero.NewMemMapFs()
 	var all, files, staleFiles []string
 	for _, r := range rows {
@@ -54,7 +54,7 @@ func TestStaleBoundaries(t *testing.T) {
 	}
 	fstest.Write(t, media, files...)
 
-	rep, err := run(t, storetest.Open(t, dsn, false), media, fast(24, now))
+	rep, err := run(t, dbtest.Open(t, dsn, false), media, fast(24, now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,13 +67,13 @@ func TestStaleBoundaries(t *testing.T) {
 // --now with microseconds is honoured to the microsecond.
 func TestTTLZeroAndFractionalNow(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 500000000, time.UTC) // .5 s
-	dsn := storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn),
-		storetest.Row{Slug: "before", Status: "identifying", Created: now.Add(-time.Microsecond)},
-		storetest.Row{Slug: "at", Status: "identifying", Created: now},
-		storetest.Row{Slug: "whole-second-before", Status: "identifying", Created: now.Truncate(time.Second)},
+	dsn := dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn),
+		dbtest.Row{Slug: "before", Status: "identifying", Created: now.Add(-time.Microsecond)},
+		dbtest.Row{Slug: "at", Status: "identifying", Created: now},
+		dbtest.Row{Slug: "whole-second-before", Status: "identifying", Created: now.Truncate(time.Second)},
 	)
-	if _, err := run(t, storetest.Open(t, dsn, false), afero.NewMemMapFs(), fast(0, now)); err != nil {
+	if _, err := run(t, dbtest.Open(t, dsn, false), afero.NewMemMapFs(), fast(0, now)); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"at"})
@@ -85,27 +85,27 @@ func TestTTLZeroAndFractionalNow(t *testing.T) {
 func TestSharedFiles(t *testing.T) {
 	now := refNow
 	old := now.Add(-48 * time.Hour)
-	dsn := storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn),
-		storetest.Row{Slug: "stale-a", Status: "identifying", Created: old, File: "stl/shared-live.stl"},
-		storetest.Row{Slug: "live-b", Status: "pending", Created: old, File: "stl/shared-live.stl"},
-		storetest.Row{Slug: "stale-c", Status: "identifying", Created: old, File: "stl/shared-stale.stl"},
-		storetest.Row{Slug: "filler-1", Status: "identifying", Created: old},
-		storetest.Row{Slug: "filler-2", Status: "identifying", Created: old},
-		storetest.Row{Slug: "stale-d", Status: "rejected", Created: old, Closed: old, File: "stl/shared-stale.stl"},
-		storetest.Row{Slug: "stale-e", Status: "rejected", Created: old, Closed: old, File: "stl/own.stl"},
-		storetest.Row{Slug: "live-f", Status: "rejected", Created: old, Closed: now, File: "stl/shared-recent-reject.stl"},
-		storetest.Row{Slug: "stale-g", Status: "rejected", Created: old, Closed: old, File: "stl/shared-recent-reject.stl"},
+	dsn := dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn),
+		dbtest.Row{Slug: "stale-a", Status: "identifying", Created: old, File: "stl/shared-live.stl"},
+		dbtest.Row{Slug: "live-b", Status: "pending", Created: old, File: "stl/shared-live.stl"},
+		dbtest.Row{Slug: "stale-c", Status: "identifying", Created: old, File: "stl/shared-stale.stl"},
+		dbtest.Row{Slug: "filler-1", Status: "identifying", Created: old},
+		dbtest.Row{Slug: "filler-2", Status: "identifying", Created: old},
+		dbtest.Row{Slug: "stale-d", Status: "rejected", Created: old, Closed: old, File: "stl/shared-stale.stl"},
+		dbtest.Row{Slug: "stale-e", Status: "rejected", Created: old, Closed: old, File: "stl/own.stl"},
+		dbtest.Row{Slug: "live-f", Status: "rejected", Created: old, Closed: now, File: "stl/shared-recent-reject.stl"},
+		dbtest.Row{Slug: "stale-g", Status: "rejected", Created: old, Closed: old, File: "stl/shared-recent-reject.stl"},
 		// The same file, spelled two ways.
-		storetest.Row{Slug: "stale-h", Status: "identifying", Created: old, File: "stl//./spelled.stl"},
-		storetest.Row{Slug: "live-i", Status: "done", Created: old, Closed: old, File: "stl/spelled.stl"},
+		dbtest.Row{Slug: "stale-h", Status: "identifying", Created: old, File: "stl//./spelled.stl"},
+		dbtest.Row{Slug: "live-i", Status: "done", Created: old, Closed: old, File: "stl/spelled.stl"},
 	)
 	media := afero.NewMemMapFs()
 	fstest.Write(t, media, "stl/shared-live.stl", "stl/shared-stale.stl", "stl/own.stl", "stl/shared-recent-reject.stl", "stl/spelled.stl")
 
 	opt := fast(24, now)
 	opt.BatchSize = 1 // stale-c and stale-d land in different transactions
-	if _, err := run(t, storetest.Open(t, dsn, false), media, opt); err != nil {
+	if _, err := run(t, dbtest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"live-b", "live-f", "live-i"})
@@ -117,12 +117,12 @@ func TestSharedFiles(t *testing.T) {
 // deleted, keeps that file.
 func TestRowAddedDuringRun(t *testing.T) {
 	old := refNow.Add(-48 * time.Hour)
-	dsn := storetest.NewMemory(t)
-	raw := storetest.DB(t, dsn)
-	storetest.Insert(t, raw,
-		storetest.Row{Slug: "stale-1", Status: "identifying", Created: old, File: "stl/1.stl"},
-		storetest.Row{Slug: "stale-2", Status: "identifying", Created: old, File: "stl/2.stl"},
-		storetest.Row{Slug: "stale-3", Status: "identifying", Created: old, File: "stl/3.stl"},
+	dsn := dbtest.NewMemory(t)
+	raw := dbtest.DB(t, dsn)
+	dbtest.Insert(t, raw,
+		dbtest.Row{Slug: "stale-1", Status: "identifying", Created: old, File: "stl/1.stl"},
+		dbtest.Row{Slug: "stale-2", Status: "identifying", Created: old, File: "stl/2.stl"},
+		dbtest.Row{Slug: "stale-3", Status: "identifying", Created: old, File: "stl/3.stl"},
 	)
 	media := afero.NewMemMapFs()
 	fstest.Write(t, media, "stl/1.stl", "stl/2.stl", "stl/3.stl")
@@ -131,11 +131,11 @@ func TestRowAddedDuringRun(t *testing.T) {
 	added := false
 	opt.Progress = func(*cleanup.Report) {
 		if !added { // between the first and the second transaction
-			storetest.Insert(t, raw, storetest.Row{Slug: "new-live", Status: "pending", Created: refNow, File: "stl/3.stl"})
+			dbtest.Insert(t, raw, dbtest.Row{Slug: "new-live", Status: "pending", Created: refNow, File: "stl/3.stl"})
 			added = true
 		}
 	}
-	if _, err := run(t, storetest.Open(t, dsn, false), media, opt); err != nil {
+	if _, err := run(t, dbtest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving rows", remaining(t, dsn), []string{"new-live"})
@@ -146,12 +146,12 @@ func TestRowAddedDuringRun(t *testing.T) {
 // like any other (invariant 2 in docs/design.md), with no failure.
 func TestMissingFileIsRemoved(t *testing.T) {
 	old := refNow.Add(-48 * time.Hour)
-	dsn := storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn),
-		storetest.Row{Slug: "gone-file", Status: "identifying", Created: old, File: "stl/never-there.stl"},
-		storetest.Row{Slug: "gone-dir", Status: "identifying", Created: old, File: "stl/no/such/dir.stl"},
+	dsn := dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn),
+		dbtest.Row{Slug: "gone-file", Status: "identifying", Created: old, File: "stl/never-there.stl"},
+		dbtest.Row{Slug: "gone-dir", Status: "identifying", Created: old, File: "stl/no/such/dir.stl"},
 	)
-	rep, err := run(t, storetest.Open(t, dsn, false), afero.NewMemMapFs(), fast(24, refNow))
+	rep, err := run(t, dbtest.Open(t, dsn, false), afero.NewMemMapFs(), fast(24, refNow))
 	if err != nil {
 		t.Fatal(err)
 	}

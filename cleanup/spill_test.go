@@ -9,7 +9,7 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestSharedFilesWhenTheSetSpills: on a table larger than what a run
@@ -19,7 +19,7 @@ import (
 // commit, and by a run that finishes them when they are due.
 func TestSharedFilesWhenTheSetSpills(t *testing.T) {
 	now, old := refNow, refNow.Add(-48*time.Hour)
-	rows := []storetest.Row{
+	rows := []dbtest.Row{
 		{Slug: "stale-a", Status: "identifying", Created: old, File: "stl/shared-live.stl"},
 		{Slug: "live-b", Status: "pending", Created: old, File: "stl/shared-live.stl"},
 		{Slug: "stale-c", Status: "identifying", Created: old, File: "stl/shared-stale.stl"},
@@ -32,7 +32,7 @@ func TestSharedFilesWhenTheSetSpills(t *testing.T) {
 	live := []string{"live-b", "live-i"}
 	for i := range 1000 {
 		f := fmt.Sprintf("stl/live/%04d.stl", i)
-		rows = append(rows, storetest.Row{Slug: fmt.Sprintf("z-live-%04d", i), Status: "done", Created: old, Closed: old, File: f})
+		rows = append(rows, dbtest.Row{Slug: fmt.Sprintf("z-live-%04d", i), Status: "done", Created: old, Closed: old, File: f})
 		files = append(files, f)
 		live = append(live, fmt.Sprintf("z-live-%04d", i))
 	}
@@ -40,20 +40,20 @@ func TestSharedFilesWhenTheSetSpills(t *testing.T) {
 
 	for _, grace := range []time.Duration{cleanup.None, time.Hour} {
 		t.Run(fmt.Sprintf("grace %v", grace), func(t *testing.T) {
-			dsn := storetest.NewMemory(t)
-			storetest.Insert(t, storetest.DB(t, dsn), rows...)
+			dsn := dbtest.NewMemory(t)
+			dbtest.Insert(t, dbtest.DB(t, dsn), rows...)
 			media, jfs := afero.NewMemMapFs(), afero.NewMemMapFs()
 			fstest.Write(t, media, files...)
 			opt := fast(24, now)
 			opt.FileGrace = grace
 			cleanup.SetHashLimit(&opt, 256)
-			if _, err := runJournaled(t, storetest.Open(t, dsn, false), media, jfs, opt); err != nil {
+			if _, err := runJournaled(t, dbtest.Open(t, dsn, false), media, jfs, opt); err != nil {
 				t.Fatal(err)
 			}
 			if grace > 0 {
 				assertEqual(t, "files while they wait", len(fstest.Files(t, media)), len(files))
 				opt.FileGrace = cleanup.None // the next run, once they are due
-				if _, err := runJournaled(t, storetest.Open(t, dsn, false), media, jfs, opt); err != nil {
+				if _, err := runJournaled(t, dbtest.Open(t, dsn, false), media, jfs, opt); err != nil {
 					t.Fatal(err)
 				}
 			}

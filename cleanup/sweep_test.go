@@ -10,7 +10,7 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // sweepInstall: rows that use some files; old orphans; a fresh orphan (an
@@ -18,12 +18,12 @@ import (
 // directory; a row whose path is written non-canonically.
 func sweepInstall(t *testing.T) (dsn string, media afero.Fs, now time.Time) {
 	now = refNow
-	dsn = storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn),
-		storetest.Row{Slug: "live", Status: "pending", Created: now, File: "stl/2026/11/live.stl"},
-		storetest.Row{Slug: "stale", Status: "identifying", Created: now.Add(-72 * time.Hour), File: "stl/2026/11/stale.stl"},
-		storetest.Row{Slug: "odd-path", Status: "done", Created: now, File: "stl//2026/./11/odd.stl"},
-		storetest.Row{Slug: "no-file", Status: "done", Created: now},
+	dsn = dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn),
+		dbtest.Row{Slug: "live", Status: "pending", Created: now, File: "stl/2026/11/live.stl"},
+		dbtest.Row{Slug: "stale", Status: "identifying", Created: now.Add(-72 * time.Hour), File: "stl/2026/11/stale.stl"},
+		dbtest.Row{Slug: "odd-path", Status: "done", Created: now, File: "stl//2026/./11/odd.stl"},
+		dbtest.Row{Slug: "no-file", Status: "done", Created: now},
 	)
 	media = afero.NewMemMapFs()
 	fstest.Write(t, media, "stl/2026/11/live.stl", "stl/2026/11/stale.stl", "stl/2026/11/odd.stl",
@@ -55,7 +55,7 @@ func TestSweep(t *testing.T) {
 	var listed []string
 	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl", DryRun: true,
 		Orphan: func(p string) error { listed = append(listed, p); return nil }}
-	rep, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, true), media, opt)
+	rep, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, true), media, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestSweep(t *testing.T) {
 	assertEqual(t, "dry run counts", []int64{rep.Scanned, rep.Orphans, rep.Removed}, []int64{7, 3, 0})
 
 	opt.DryRun, listed = false, nil
-	rep, err = cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), media, opt)
+	rep, err = cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), media, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestSweep(t *testing.T) {
 func TestSweepGraceNone(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
 	opt := cleanup.SweepOptions{Now: now, Grace: cleanup.None, UploadDir: "stl"}
-	if _, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), media, opt); err != nil {
+	if _, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving files", fstest.Files(t, media), []string{"other/orphan-elsewhere.stl",
@@ -91,11 +91,11 @@ func TestSweepRowAddedMeanwhile(t *testing.T) {
 	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl",
 		Orphan: func(p string) error {
 			if p == "stl/2026/11/orphan-1.stl" {
-				storetest.Insert(t, storetest.DB(t, dsn), storetest.Row{Slug: "relinked", Status: "pending", Created: now, File: p})
+				dbtest.Insert(t, dbtest.DB(t, dsn), dbtest.Row{Slug: "relinked", Status: "pending", Created: now, File: p})
 			}
 			return nil
 		}}
-	rep, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), media, opt)
+	rep, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), media, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSweepFailure(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
 	faulty := faultyFs{Fs: media, fail: map[string]syscall.Errno{"stl/2026/10/orphan-2.stl": syscall.EACCES}}
 	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl"}
-	rep, err := cleanup.Sweep(context.Background(), storetest.Open(t, dsn, false), faulty, opt)
+	rep, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), faulty, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

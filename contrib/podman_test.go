@@ -28,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // repo is the repository's root, seen from this package's directory.
@@ -223,9 +223,9 @@ func expected(t *testing.T) (rows, files, deleted []string) {
 	deleted = strings.Fields(readFile(t, filepath.Join(repo, "testdata", "reference", "expected-deleted-ttl24.txt")))
 	db := openDB(t, filepath.Join(repo, "testdata", "reference", "webapp.sqlite3"))
 	defer db.Close()
-	fileOf := storetest.Files(t, db)
+	fileOf := dbtest.Files(t, db)
 	var gone []string
-	for _, slug := range storetest.Slugs(t, db) {
+	for _, slug := range dbtest.Slugs(t, db) {
 		if !slices.Contains(deleted, slug) {
 			rows = append(rows, slug)
 		} else if fileOf[slug] != "" {
@@ -249,7 +249,7 @@ func slugs(t *testing.T, path string) []string {
 	t.Helper()
 	db := openDB(t, path)
 	defer db.Close()
-	return storetest.Slugs(t, db)
+	return dbtest.Slugs(t, db)
 }
 
 func openDB(t *testing.T, path string) *sql.DB {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/internal/s3test"
 )
 
 // media is a MEDIA_ROOT under test with its own ways to create files and
@@ -31,7 +32,7 @@ func eachFs(t *testing.T, test func(t *testing.T, m media)) {
 		})
 	})
 	t.Run("S3Fs", func(t *testing.T) {
-		s := fstest.NewS3(t)
+		s := s3test.NewS3(t)
 		test(t, media{
 			fsys:  newS3Fs(t, s, s.Env),
 			write: func(names ...string) { s.Write(t, names...) },

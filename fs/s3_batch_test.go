@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
-	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/internal/s3test"
 )
 
 // deleteAnswer answers a DeleteObjects request for the keys asked, in
@@ -21,9 +21,9 @@ type deleteAnswer func(w http.ResponseWriter, keys []string)
 // withDeleteAnswer opens the test bucket through a proxy that passes every
 // request to the server but DeleteObjects, which answer answers: a server
 // that fails some keys, or forgets them, without having to make one.
-func withDeleteAnswer(t *testing.T, s *fstest.S3, answer deleteAnswer) *fs.S3Fs {
+func withDeleteAnswer(t *testing.T, s *s3test.S3, answer deleteAnswer) *fs.S3Fs {
 	t.Helper()
-	target, err := url.Parse(os.Getenv(fstest.S3EndpointEnv))
+	target, err := url.Parse(os.Getenv(s3test.S3EndpointEnv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func withDeleteAnswer(t *testing.T, s *fstest.S3, answer deleteAnswer) *fs.S3Fs 
 // TestS3RemoveManyResults: each name gets the server's word on its own key,
 // and a key the server says nothing about is not taken for removed.
 func TestS3RemoveManyResults(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	fsys := withDeleteAnswer(t, s, func(w http.ResponseWriter, keys []string) {
 		var b strings.Builder
 		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`)
@@ -86,7 +86,7 @@ func TestS3RemoveManyResults(t *testing.T) {
 // TestS3RemoveManyRefused: a DeleteObjects request that fails as a whole
 // fails every name in it.
 func TestS3RemoveManyRefused(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	fsys := withDeleteAnswer(t, s, func(w http.ResponseWriter, _ []string) {
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(http.StatusForbidden)

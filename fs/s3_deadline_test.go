@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
-	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/internal/s3test"
 )
 
 // stalledDeletes stalls every DeleteObjects request (POST ?delete), as a
 // proxy in front of S3 that hangs on it did.
-func stalledDeletes(r fstest.Request) bool {
+func stalledDeletes(r s3test.Request) bool {
 	return r.Method == http.MethodPost && r.Query == "delete="
 }
 
@@ -40,7 +40,7 @@ func removeWithin(t *testing.T, fsys *fs.S3Fs, names []string, bound time.Durati
 // minute as minio-go's defaults would; every name gets an error, and
 // nothing is removed.
 func TestS3StalledRequestsTimeOut(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	stall := s.Stall(t, stalledDeletes)
 	defer fs.SetS3RequestTimeout(200 * time.Millisecond)()
 	fsys := newS3Fs(t, s, stall.Env)
@@ -65,7 +65,7 @@ func TestS3StalledRequestsTimeOut(t *testing.T) {
 // ends a request in flight at once, even one whose timeout is far away,
 // and it is not tried again.
 func TestS3RequestsHonourTheContext(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	stall := s.Stall(t, stalledDeletes)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

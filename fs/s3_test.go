@@ -14,11 +14,12 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
+	"github.com/cleanup-stale/cleanup-stale/internal/s3test"
 )
 
 // newS3Fs opens the test bucket's MEDIA_ROOT through getenv (the server's,
 // or a Recorder's).
-func newS3Fs(t testing.TB, s *fstest.S3, getenv func(string) string) *fs.S3Fs {
+func newS3Fs(t testing.TB, s *s3test.S3, getenv func(string) string) *fs.S3Fs {
 	t.Helper()
 	fsys, err := fs.NewS3Fs(context.Background(), s.Root, getenv)
 	if err != nil {
@@ -33,7 +34,7 @@ func newS3Fs(t testing.TB, s *fstest.S3, getenv func(string) string) *fs.S3Fs {
 var canaries = []string{"outside.stl", "site2/stl/x.stl", "site10/stl/x.stl", "site1.stl"}
 
 func TestS3Remove(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	fsys := newS3Fs(t, s, s.Env)
 	s.WriteKeys(t, canaries...)
 	s.Write(t, "stl/2026/11/a.stl", "stl/2026/11/b.stl", "stl/full/inner.stl")
@@ -70,7 +71,7 @@ func TestS3Remove(t *testing.T) {
 // TestS3Confinement: no name reaches a key outside the prefix, whichever
 // way in (invariant 3 in docs/design.md, on S3).
 func TestS3Confinement(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	fsys := newS3Fs(t, s, s.Env)
 	s.WriteKeys(t, canaries...)
 	s.Write(t, "stl/a.stl")
@@ -125,7 +126,7 @@ func TestS3Confinement(t *testing.T) {
 // TestS3Names: names that a shell, a URL or XML would mangle are keys
 // like any other.
 func TestS3Names(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	fsys := newS3Fs(t, s, s.Env)
 	s.WriteKeys(t, canaries...)
 	names := []string{
@@ -166,7 +167,7 @@ func TestS3Names(t *testing.T) {
 }
 
 func TestS3StatModTime(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	fsys := newS3Fs(t, s, s.Env)
 	s.Write(t, "stl/2026/new.stl", "stl/2026/old.stl")
 	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -209,7 +210,7 @@ func TestS3StatModTime(t *testing.T) {
 // TestS3Readdir: a directory is listed one level at a time, across more
 // keys than one listing request returns, in chunks as walkFiles reads it.
 func TestS3Readdir(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	rec := s.Record(t)
 	fsys := newS3Fs(t, s, rec.Env)
 	const page = 7
@@ -221,7 +222,7 @@ func TestS3Readdir(t *testing.T) {
 		s.Write(t, "stl/"+name)
 	}
 	s.Write(t, "stl/sub1/x.stl", "stl/sub2/deeper/y.stl", "stl/sub3/z.stl", "top.stl")
-	s.WriteKeys(t, fstest.S3Prefix+"/stl/") // a console's folder marker: not an entry
+	s.WriteKeys(t, s3test.S3Prefix+"/stl/") // a console's folder marker: not an entry
 	want = append(want, "sub1/", "sub2/", "sub3/")
 	s.SetModTime(t, "stl/fa.stl", time.Date(2021, 5, 6, 7, 8, 9, 0, time.UTC))
 
@@ -284,7 +285,7 @@ func TestS3Readdir(t *testing.T) {
 }
 
 func TestS3Open(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	fsys := newS3Fs(t, s, s.Env)
 	s.Write(t, "stl/a.stl")
 	f, err := fsys.Open("stl/a.stl")
@@ -322,7 +323,7 @@ func TestS3Open(t *testing.T) {
 // TestS3RemoveMany: many keys go in a few DeleteObjects requests, 1000
 // keys each, and each name gets its own result.
 func TestS3RemoveMany(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	rec := s.Record(t)
 	fsys := newS3Fs(t, s, rec.Env)
 	s.WriteKeys(t, canaries...)
@@ -379,7 +380,7 @@ func TestS3RemoveMany(t *testing.T) {
 // change anything, while it checks, dates and lists as a real run does
 // (invariant 7 in docs/design.md, on S3).
 func TestS3ReadOnly(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	rec := s.Record(t)
 	under := newS3Fs(t, s, rec.Env)
 	ro := fs.ReadOnly(under)
@@ -436,7 +437,7 @@ func TestS3ReadOnly(t *testing.T) {
 // server refuses, fail at once with ErrNoMediaRoot, and never show the
 // secret.
 func TestNewS3FsBucket(t *testing.T) {
-	s := fstest.NewS3(t)
+	s := s3test.NewS3(t)
 	secret := s.Env("AWS_SECRET_ACCESS_KEY")
 	wrongSecret := func(name string) string {
 		if name == "AWS_SECRET_ACCESS_KEY" {

@@ -4,8 +4,8 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestPostgresCommitsAreDurable: on a database set to commit
@@ -14,7 +14,7 @@ import (
 // synchronously: a commit that a server crash can undo must never be
 // followed by the removal of its files. Nothing persistent changes.
 func TestPostgresCommitsAreDurable(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	var dbName string
 	if err := raw.QueryRow(`SELECT current_database()`).Scan(&dbName); err != nil {
 		t.Fatal(err)
@@ -22,7 +22,7 @@ func TestPostgresCommitsAreDurable(t *testing.T) {
 	if _, err := raw.Exec(`ALTER DATABASE "` + dbName + `" SET synchronous_commit = off`); err != nil {
 		t.Fatal(err)
 	}
-	d := storetest.OpenPostgres(t, u, false)
+	d := dbtest.OpenPostgres(t, u, false)
 	var setting string
 	if err := store.PostgresRaw(d).QueryRow(`SHOW synchronous_commit`).Scan(&setting); err != nil {
 		t.Fatal(err)

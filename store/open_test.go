@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 var ctx = context.Background()
@@ -99,13 +99,13 @@ func listDir(t *testing.T, dir string) string {
 // TestReadOnlyCannotWrite: a dry run's connection cannot write, whatever
 // the code above it does.
 func TestReadOnlyCannotWrite(t *testing.T) {
-	dsn := storetest.NewMemory(t)
-	db := storetest.Open(t, dsn, true)
+	dsn := dbtest.NewMemory(t)
+	db := dbtest.Open(t, dsn, true)
 	if _, err := proto(db).DeleteBatch(ctx, protocol.Request{Cutoff: time.Now(), Size: 1, MaxFiles: 1}); err == nil {
 		t.Fatal("DeleteBatch on a read-only database succeeded")
 	}
 	path := filepath.Join(t.TempDir(), "copy.sqlite3")
-	b, err := os.ReadFile(storetest.Testdata(t, "reference", "webapp.sqlite3"))
+	b, err := os.ReadFile(dbtest.Testdata(t, "reference", "webapp.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}

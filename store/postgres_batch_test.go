@@ -14,9 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // drain deletes every row of d that is stale at cutoff, in batches of at
@@ -43,7 +43,7 @@ func drain(t testing.TB, d store.DB, cutoff time.Time, n int) []string {
 // boundaryRows are rows on both sides of cutoff, to the microsecond, of
 // every status, with and without a file, and the slugs of those that
 // are not stale.
-func boundaryRows(cutoff time.Time) (rows []storetest.Row, stay []string) {
+func boundaryRows(cutoff time.Time) (rows []dbtest.Row, stay []string) {
 	old := cutoff.Add(-30 * 24 * time.Hour)
 	us := time.Microsecond
 	add := func(slug, status string, created, closed time.Time, stale bool) {
@@ -52,7 +52,7 @@ func boundaryRows(cutoff time.Time) (rows []storetest.Row, stay []string) {
 			if file == "" {
 				s += "-nofile"
 			}
-			rows = append(rows, storetest.Row{ID: int64(len(rows) + 1), Slug: s, Status: status, File: file, Created: created, Closed: closed})
+			rows = append(rows, dbtest.Row{ID: int64(len(rows) + 1), Slug: s, Status: status, File: file, Created: created, Closed: closed})
 			if !stale {
 				stay = append(stay, s)
 			}
@@ -83,14 +83,14 @@ func TestPostgresDeletesExactlyTheStaleRows(t *testing.T) {
 	} {
 		rows, stay := boundaryRows(cutoff)
 		for _, n := range []int{1, 3, 1000} {
-			u, raw := storetest.NewPostgres(t)
-			storetest.InsertPostgres(t, raw, rows...)
-			d := storetest.OpenPostgres(t, u, false)
+			u, raw := dbtest.NewPostgres(t)
+			dbtest.InsertPostgres(t, raw, rows...)
+			d := dbtest.OpenPostgres(t, u, false)
 			if got, want := mustCount(t, d, cutoff), int64(len(rows)-len(stay)); got != want {
 				t.Errorf("cutoff %v: CountStale = %d, want %d", cutoff, got, want)
 			}
 			deleted := drain(t, d, cutoff, n)
-			if got := storetest.Slugs(t, raw); fmt.Sprint(got) != fmt.Sprint(stay) {
+			if got := dbtest.Slugs(t, raw); fmt.Sprint(got) != fmt.Sprint(stay) {
 				t.Errorf("cutoff %v, n %d: left\n%v\nwant\n%v", cutoff, n, got, stay)
 			}
 			want := []string{"id-before", "id-old-closed", "rj-before"}
@@ -106,17 +106,17 @@ func TestPostgresDeletesExactlyTheStaleRows(t *testing.T) {
 func TestPostgresAgreesWithSQLite(t *testing.T) {
 	cutoff := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	rows, _ := boundaryRows(cutoff)
-	u, raw := storetest.NewPostgres(t)
-	storetest.InsertPostgres(t, raw, rows...)
-	dsn := storetest.NewMemory(t)
-	storetest.Insert(t, storetest.DB(t, dsn), rows...)
+	u, raw := dbtest.NewPostgres(t)
+	dbtest.InsertPostgres(t, raw, rows...)
+	dsn := dbtest.NewMemory(t)
+	dbtest.Insert(t, dbtest.DB(t, dsn), rows...)
 	at := cutoff.Add(999 * time.Nanosecond)
-	pg := drain(t, storetest.OpenPostgres(t, u, false), at, 2)
-	lite := drain(t, storetest.Open(t, dsn, false), at, 2)
+	pg := drain(t, dbtest.OpenPostgres(t, u, false), at, 2)
+	lite := drain(t, dbtest.Open(t, dsn, false), at, 2)
 	if fmt.Sprint(pg) != fmt.Sprint(lite) {
 		t.Errorf("deleted rows with a file: postgres %v, sqlite %v", pg, lite)
 	}
-	if p, l := storetest.Slugs(t, raw), storetest.Slugs(t, storetest.DB(t, dsn)); fmt.Sprint(p) != fmt.Sprint(l) {
+	if p, l := dbtest.Slugs(t, raw), dbtest.Slugs(t, dbtest.DB(t, dsn)); fmt.Sprint(p) != fmt.Sprint(l) {
 		t.Errorf("left: postgres %v, sqlite %v", p, l)
 	}
 }
@@ -125,19 +125,19 @@ func TestPostgresAgreesWithSQLite(t *testing.T) {
 // PostgreSQL, loses exactly the rows that the web app's own command
 // deletes, and reads as it does on SQLite.
 func TestPostgresReferenceDatabase(t *testing.T) {
-	path := storetest.Testdata(t, "reference", "webapp.sqlite3")
+	path := dbtest.Testdata(t, "reference", "webapp.sqlite3")
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	lite := storetest.Open(t, storetest.LoadMemory(t, path), true)
+	lite := dbtest.Open(t, dbtest.LoadMemory(t, path), true)
 	for _, ttl := range []int{1, 24} {
-		u, raw := storetest.LoadPostgres(t, path)
-		d := storetest.OpenPostgres(t, u, false)
+		u, raw := dbtest.LoadPostgres(t, path)
+		d := dbtest.OpenPostgres(t, u, false)
 		cutoff := now.Add(-time.Duration(ttl) * time.Hour)
 		sameReads(t, d, lite, cutoff)
 
-		before := storetest.Slugs(t, raw)
+		before := dbtest.Slugs(t, raw)
 		drain(t, d, cutoff, 7)
 		after := map[string]bool{}
-		for _, s := range storetest.Slugs(t, raw) {
+		for _, s := range dbtest.Slugs(t, raw) {
 			after[s] = true
 		}
 		var deleted []string
@@ -146,7 +146,7 @@ func TestPostgresReferenceDatabase(t *testing.T) {
 				deleted = append(deleted, s)
 			}
 		}
-		b, err := os.ReadFile(storetest.Testdata(t, "reference", fmt.Sprintf("expected-deleted-ttl%d.txt", ttl)))
+		b, err := os.ReadFile(dbtest.Testdata(t, "reference", fmt.Sprintf("expected-deleted-ttl%d.txt", ttl)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,11 +194,11 @@ func mustCount(t testing.TB, d store.DB, cutoff time.Time) int64 {
 // stale3 inserts three stale rows: s1 and s3 with a file, s2 without.
 func stale3(t testing.TB, raw *sql.DB) time.Time {
 	old := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	storetest.InsertPostgres(t, raw,
-		storetest.Row{ID: 10, Slug: "s1", Status: "identifying", File: "stl/s1.stl", Created: old},
-		storetest.Row{ID: 20, Slug: "s2", Status: "rejected", Created: old, Closed: old},
-		storetest.Row{ID: 30, Slug: "s3", Status: "rejected", File: "stl/s3.stl", Created: old, Closed: old},
-		storetest.Row{ID: 40, Slug: "s4", Status: "done", File: "stl/s1.stl", Created: old, Closed: old})
+	dbtest.InsertPostgres(t, raw,
+		dbtest.Row{ID: 10, Slug: "s1", Status: "identifying", File: "stl/s1.stl", Created: old},
+		dbtest.Row{ID: 20, Slug: "s2", Status: "rejected", Created: old, Closed: old},
+		dbtest.Row{ID: 30, Slug: "s3", Status: "rejected", File: "stl/s3.stl", Created: old, Closed: old},
+		dbtest.Row{ID: 40, Slug: "s4", Status: "done", File: "stl/s1.stl", Created: old, Closed: old})
 	return old.Add(24 * time.Hour)
 }
 
@@ -208,9 +208,9 @@ func stale3(t testing.TB, raw *sql.DB) time.Time {
 // made before the batch is what the batch sees.
 func TestPostgresBatchHoldsItsRows(t *testing.T) {
 	t.Run("locked while prepared", func(t *testing.T) {
-		u, raw := storetest.NewPostgres(t)
+		u, raw := dbtest.NewPostgres(t)
 		cutoff := stale3(t, raw)
-		d := storetest.OpenPostgres(t, u, false)
+		d := dbtest.OpenPostgres(t, u, false)
 		var free string
 		del, err := deleteWith(d, cutoff, func(files []store.Submission) (protocol.Prepared, error) {
 			// The web app can neither lock nor change a row of the
@@ -236,10 +236,10 @@ func TestPostgresBatchHoldsItsRows(t *testing.T) {
 		wantLeft(t, raw, "s4")
 	})
 	t.Run("changed before", func(t *testing.T) {
-		u, raw := storetest.NewPostgres(t)
+		u, raw := dbtest.NewPostgres(t)
 		cutoff := stale3(t, raw)
 		exec(t, raw, `UPDATE `+store.Table+` SET stl_file = 'stl/other.stl' WHERE slug = 's3'`)
-		d := storetest.OpenPostgres(t, u, false)
+		d := dbtest.OpenPostgres(t, u, false)
 		var seen []store.Submission
 		del, err := deleteWith(d, cutoff, func(files []store.Submission) (protocol.Prepared, error) {
 			seen = files
@@ -255,10 +255,10 @@ func TestPostgresBatchHoldsItsRows(t *testing.T) {
 		wantLeft(t, raw, "s4")
 	})
 	t.Run("kept and confirmed", func(t *testing.T) {
-		u, raw := storetest.NewPostgres(t)
+		u, raw := dbtest.NewPostgres(t)
 		cutoff := stale3(t, raw)
 		exec(t, raw, `UPDATE `+store.Table+` SET status = 'pending' WHERE slug = 's3'`)
-		d := storetest.OpenPostgres(t, u, false)
+		d := dbtest.OpenPostgres(t, u, false)
 		del, err := deleteWith(d, cutoff, func(files []store.Submission) (protocol.Prepared, error) {
 			if fmt.Sprint(files) != "[{10 s1 identifying stl/s1.stl}]" {
 				t.Errorf("prepared %v; s3 is no longer stale", files)
@@ -275,9 +275,9 @@ func TestPostgresBatchHoldsItsRows(t *testing.T) {
 		wantLeft(t, raw, "s1 s3 s4")
 	})
 	t.Run("others", func(t *testing.T) {
-		u, raw := storetest.NewPostgres(t)
+		u, raw := dbtest.NewPostgres(t)
 		cutoff := stale3(t, raw)
-		d := storetest.OpenPostgres(t, u, false)
+		d := dbtest.OpenPostgres(t, u, false)
 		del, err := deleteWith(d, cutoff, func(files []store.Submission) (protocol.Prepared, error) {
 			return protocol.Prepared{Files: files, Others: protocol.Others{IDs: []int64{10, 40}, After: 40, ReadNew: true}}, nil
 		})
@@ -290,13 +290,13 @@ func TestPostgresBatchHoldsItsRows(t *testing.T) {
 		wantLeft(t, raw, "s4")
 	})
 	t.Run("inserted meanwhile", func(t *testing.T) {
-		u, raw := storetest.NewPostgres(t)
+		u, raw := dbtest.NewPostgres(t)
 		cutoff := stale3(t, raw)
-		d := storetest.OpenPostgres(t, u, false)
+		d := dbtest.OpenPostgres(t, u, false)
 		del, err := deleteWith(d, cutoff, func(files []store.Submission) (protocol.Prepared, error) {
 			// A row the batch did not lock: nothing holds the insert up,
 			// and the batch leaves it to a later one.
-			storetest.InsertPostgres(t, raw, storetest.Row{ID: 50, Slug: "s50", Status: "identifying", File: "stl/s50.stl", Created: cutoff.Add(-time.Hour)})
+			dbtest.InsertPostgres(t, raw, dbtest.Row{ID: 50, Slug: "s50", Status: "identifying", File: "stl/s50.stl", Created: cutoff.Add(-time.Hour)})
 			return protocol.Prepared{Files: files}, nil
 		})
 		if err != nil {
@@ -331,9 +331,9 @@ func TestPostgresBatchRollsBack(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			u, raw := storetest.NewPostgres(t)
+			u, raw := dbtest.NewPostgres(t)
 			cutoff := stale3(t, raw)
-			d := storetest.OpenPostgres(t, u, false)
+			d := dbtest.OpenPostgres(t, u, false)
 			if _, err := deleteWith(d, cutoff, prepare); err == nil {
 				t.Fatal("DeleteBatch succeeded")
 			} else if name == "prepare fails" && !errors.Is(err, errJournal) {
@@ -349,19 +349,19 @@ func TestPostgresBatchRollsBack(t *testing.T) {
 // with a file or without, go in the next batch. Fit says the size that
 // would have held MaxFiles rows with a file.
 func TestPostgresBatchHoldsAtMostMaxFiles(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	old := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	var rows []storetest.Row
+	var rows []dbtest.Row
 	for i, slug := range []string{"f1", "n1", "f2", "n2", "f3", "n3"} {
-		r := storetest.Row{ID: int64(i + 1), Slug: slug, Status: "identifying", Created: old}
+		r := dbtest.Row{ID: int64(i + 1), Slug: slug, Status: "identifying", Created: old}
 		if slug[0] == 'f' {
 			r.File = "stl/" + slug + ".stl"
 		}
 		rows = append(rows, r)
 	}
-	storetest.InsertPostgres(t, raw, rows...)
+	dbtest.InsertPostgres(t, raw, rows...)
 	cutoff := old.Add(24 * time.Hour)
-	d := storetest.OpenPostgres(t, u, false)
+	d := dbtest.OpenPostgres(t, u, false)
 	del, err := proto(d).DeleteBatch(ctx, protocol.Request{Cutoff: cutoff, Size: 10, MaxFiles: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -388,16 +388,16 @@ func TestPostgresBatchHoldsAtMostMaxFiles(t *testing.T) {
 // wait for each other and delete every stale row exactly once between
 // them.
 func TestPostgresTwoBatchesAtOnce(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	if err := storetest.GeneratePostgres(raw, storetest.Spec{Rows: 3000, Stale: 2000, Recent: 20, Files: true, Now: now}); err != nil {
+	if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: 3000, Stale: 2000, Recent: 20, Files: true, Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	exec(t, raw, `UPDATE `+store.Table+` SET stl_file = '' WHERE id % 3 = 0`)
 	cutoff := now.Add(-24 * time.Hour)
-	stale := storetest.Rows(t, raw, "stl_file", stalePredicateAt(cutoff))
-	live := slices.DeleteFunc(storetest.Slugs(t, raw), func(s string) bool { _, ok := stale[s]; return ok })
-	a, b := storetest.OpenPostgres(t, u, false), storetest.OpenPostgres(t, u, false)
+	stale := dbtest.Rows(t, raw, "stl_file", stalePredicateAt(cutoff))
+	live := slices.DeleteFunc(dbtest.Slugs(t, raw), func(s string) bool { _, ok := stale[s]; return ok })
+	a, b := dbtest.OpenPostgres(t, u, false), dbtest.OpenPostgres(t, u, false)
 
 	deleted := map[string]int{}
 	count := func(del protocol.Deleted, err error) protocol.Deleted {
@@ -453,7 +453,7 @@ func TestPostgresTwoBatchesAtOnce(t *testing.T) {
 // deleted, and not reported deleted, so its file stays. The next run
 // deletes it if it is still stale.
 func TestPostgresSkipsLockedRows(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	cutoff := stale3(t, raw)
 	// A wait for the web app would end in this timeout's error.
 	d, err := store.Open(ctx, u, store.Options{BusyTimeout: 3 * time.Second})
@@ -492,7 +492,7 @@ func TestPostgresSkipsLockedRows(t *testing.T) {
 // table itself (a migration), a run waits for BusyTimeout, then fails
 // with an error that IsBusy will know, having deleted nothing.
 func TestPostgresWaitsAtMostBusyTimeout(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	cutoff := stale3(t, raw)
 	const timeout = 300 * time.Millisecond
 	d, err := store.Open(ctx, u, store.Options{BusyTimeout: timeout})
@@ -522,9 +522,9 @@ func TestPostgresWaitsAtMostBusyTimeout(t *testing.T) {
 // connection broke, wraps ErrCommitUnknown; a COMMIT that the server
 // refuses does not.
 func TestPostgresCommitUnknown(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	stale3(t, raw)
-	d := storetest.OpenPostgres(t, u, false)
+	d := dbtest.OpenPostgres(t, u, false)
 	_, err := store.PostgresWriteTx(ctx, d, func(ctx context.Context, tx *sql.Tx) error {
 		var pid int
 		if err := tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
@@ -590,7 +590,7 @@ func stalePredicateAt(cutoff time.Time) string {
 // id order.
 func wantLeft(t testing.TB, raw *sql.DB, want string) {
 	t.Helper()
-	if got := strings.Join(storetest.Slugs(t, raw), " "); got != want {
+	if got := strings.Join(dbtest.Slugs(t, raw), " "); got != want {
 		t.Errorf("rows left: %s, want %s", got, want)
 	}
 }
@@ -601,7 +601,7 @@ func wantLeft(t testing.TB, raw *sql.DB, want string) {
 // addresses of their page; batches that stop in such a page still
 // delete every stale row, each once.
 func TestPostgresBatchesAfterUpdatesInPlace(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	// Room in every page for the new versions, and no other plan than the
 	// bitmap: this test database only.
 	exec(t, raw, `ALTER TABLE `+store.Table+` SET (fillfactor = 40)`)
@@ -609,15 +609,15 @@ func TestPostgresBatchesAfterUpdatesInPlace(t *testing.T) {
 	exec(t, raw, `ALTER DATABASE `+name+` SET enable_tidscan = off`)
 	exec(t, raw, `ALTER DATABASE `+name+` SET enable_seqscan = off`)
 	old := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	var rows []storetest.Row
+	var rows []dbtest.Row
 	for i := range 1500 {
-		r := storetest.Row{ID: int64(i + 1), Slug: fmt.Sprintf("r%04d", i+1), Status: "identifying", Created: old}
+		r := dbtest.Row{ID: int64(i + 1), Slug: fmt.Sprintf("r%04d", i+1), Status: "identifying", Created: old}
 		if i%5 == 4 {
 			r.Status = "done"
 		}
 		rows = append(rows, r)
 	}
-	storetest.InsertPostgres(t, raw, rows...)
+	dbtest.InsertPostgres(t, raw, rows...)
 	exec(t, raw, `UPDATE `+store.Table+` SET email = 'moved@example.org' WHERE id % 2 = 1`)
 	inPlace := queryString(t, raw, `SELECT count(*) FROM `+store.Table+` AS a JOIN `+store.Table+` AS b ON b.id = a.id + 1
 WHERE a.id % 2 = 1 AND (a.ctid::text::point)[0] = (b.ctid::text::point)[0] AND a.ctid > b.ctid`)
@@ -625,7 +625,7 @@ WHERE a.id % 2 = 1 AND (a.ctid::text::point)[0] = (b.ctid::text::point)[0] AND a
 		t.Fatal("no row was updated in place")
 	}
 	cutoff := old.Add(24 * time.Hour)
-	d := storetest.OpenPostgres(t, u, false)
+	d := dbtest.OpenPostgres(t, u, false)
 	for after, batches := int64(0), 0; after != protocol.NoEnd; batches++ {
 		del, err := proto(d).DeleteBatch(ctx, protocol.Request{Cutoff: cutoff, After: after, Size: 1, MaxFiles: 1})
 		if err != nil {
@@ -646,8 +646,8 @@ WHERE a.id % 2 = 1 AND (a.ctid::text::point)[0] = (b.ctid::text::point)[0] AND a
 // (synchronize_seqscans): a batch that scans the table reads it from its
 // first page, in physical order.
 func TestPostgresScansFromTheFirstPage(t *testing.T) {
-	u, _ := storetest.NewPostgres(t)
-	d := storetest.OpenPostgres(t, u, false)
+	u, _ := dbtest.NewPostgres(t)
+	d := dbtest.OpenPostgres(t, u, false)
 	var v string
 	if err := store.PostgresRaw(d).QueryRow(`SHOW synchronize_seqscans`).Scan(&v); err != nil {
 		t.Fatal(err)
@@ -661,10 +661,10 @@ func TestPostgresScansFromTheFirstPage(t *testing.T) {
 // statistics (track_counts off), a batch still counts the rows without a
 // file that it deleted, from the rows it locked.
 func TestPostgresCountsWithoutStatistics(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	cutoff := stale3(t, raw)
 	exec(t, raw, `ALTER DATABASE `+queryString(t, raw, `SELECT current_database()`)+` SET track_counts = off`)
-	d := storetest.OpenPostgres(t, u, false)
+	d := dbtest.OpenPostgres(t, u, false)
 	del, err := deleteWith(d, cutoff, nil)
 	if err != nil {
 		t.Fatal(err)

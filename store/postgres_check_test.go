@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // newRole creates a login role (the test server trusts any password),
@@ -32,10 +32,10 @@ func newRole(t *testing.T, u string, raw *sql.DB) (role, as string) {
 func staleAndLive(t *testing.T, raw *sql.DB) ([]string, time.Time) {
 	t.Helper()
 	old, now := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	storetest.InsertPostgres(t, raw,
-		storetest.Row{Slug: "s-old-1", Status: "identifying", File: "stl/a.stl", Created: old},
-		storetest.Row{Slug: "s-old-2", Status: "rejected", Created: old, Closed: old},
-		storetest.Row{Slug: "s-live", Status: "done", File: "stl/b.stl", Created: old})
+	dbtest.InsertPostgres(t, raw,
+		dbtest.Row{Slug: "s-old-1", Status: "identifying", File: "stl/a.stl", Created: old},
+		dbtest.Row{Slug: "s-old-2", Status: "rejected", Created: old, Closed: old},
+		dbtest.Row{Slug: "s-live", Status: "done", File: "stl/b.stl", Created: old})
 	return []string{"s-old-1"}, now // drain reports the rows with a file
 }
 
@@ -47,7 +47,7 @@ func staleAndLive(t *testing.T, raw *sql.DB) ([]string, time.Time) {
 // UPDATE on a single column, which is all that FOR UPDATE needs, passes
 // and deletes.
 func TestPostgresChecksWhatTheRunNeeds(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	want, cutoff := staleAndLive(t, raw)
 	_, as := newRole(t, u, raw)
 	role := parseURL(t, as).User.Username()
@@ -81,7 +81,7 @@ func TestPostgresChecksWhatTheRunNeeds(t *testing.T) {
 	if got := drain(t, d, cutoff, 10); !slices.Equal(got, want) {
 		t.Errorf("deleted %v, want %v", got, want)
 	}
-	if got := storetest.Rows(t, raw, "status"); len(got) != 1 || got["s-live"] != "done" {
+	if got := dbtest.Rows(t, raw, "status"); len(got) != 1 || got["s-live"] != "done" {
 		t.Errorf("rows left: %v, want only s-live", got)
 	}
 }
@@ -93,7 +93,7 @@ func TestPostgresChecksWhatTheRunNeeds(t *testing.T) {
 // say "no table". And a table of that name in the user's schema hides the
 // public one: then its columns are the ones checked.
 func TestPostgresResolvesTheTableAsPostgresDoes(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	want, cutoff := staleAndLive(t, raw)
 	role, as := newRole(t, u, raw)
 	exec(t, raw, `GRANT SELECT, UPDATE, DELETE ON `+store.Table+` TO `+role)

@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestPostgresQueryPlans pins the statements the tool runs on PostgreSQL
@@ -45,15 +45,15 @@ func TestPostgresQueryPlans(t *testing.T) {
 		{"catch-up", 20000, map[string]string{"other files": pkey, "file page": pkey, "delete at": "Tid Scan"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dsn := storetest.NewMemory(t)
-			spec := storetest.Spec{Rows: 50000, Stale: tc.stale, Recent: 10, Files: true, Now: now}
-			if err := storetest.Generate(storetest.DB(t, dsn), spec); err != nil {
+			dsn := dbtest.NewMemory(t)
+			spec := dbtest.Spec{Rows: 50000, Stale: tc.stale, Recent: 10, Files: true, Now: now}
+			if err := dbtest.Generate(dbtest.DB(t, dsn), spec); err != nil {
 				t.Fatal(err)
 			}
-			u, raw := storetest.NewPostgres(t)
-			storetest.CopyToPostgres(t, raw, storetest.DB(t, dsn))
+			u, raw := dbtest.NewPostgres(t)
+			dbtest.CopyToPostgres(t, raw, dbtest.DB(t, dsn))
 			exec(t, raw, `VACUUM ANALYZE `+store.Table)
-			d := storetest.OpenPostgres(t, u, false)
+			d := dbtest.OpenPostgres(t, u, false)
 			for name, q := range store.PostgresQueries(d) {
 				var args [][]any
 				switch name {

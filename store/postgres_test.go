@@ -12,12 +12,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
-// These tests run against a real PostgreSQL server (see storetest.NewPostgres
+// These tests run against a real PostgreSQL server (see dbtest.NewPostgres
 // and .ci/pg); without one they are skipped.
 
 // TestPostgresOpenRefusesWhatIsNotTheWebAppsTable: a database without the
@@ -35,7 +35,7 @@ func TestPostgresOpenRefusesWhatIsNotTheWebAppsTable(t *testing.T) {
 		{"numeric file", `ALTER TABLE ` + store.Table + ` ALTER COLUMN stl_file TYPE integer USING 0`, store.ErrSchema, `stl_file is "integer"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, raw := storetest.NewPostgres(t)
+			u, raw := dbtest.NewPostgres(t)
 			exec(t, raw, tc.alter)
 			for _, ro := range []bool{false, true} {
 				d, err := store.Open(ctx, u, opts(ro))
@@ -49,7 +49,7 @@ func TestPostgresOpenRefusesWhatIsNotTheWebAppsTable(t *testing.T) {
 		})
 	}
 	t.Run("no database", func(t *testing.T) {
-		u, _ := storetest.NewPostgres(t)
+		u, _ := dbtest.NewPostgres(t)
 		missing := withPath(t, u, "/cleanup_stale_no_such_db")
 		_, err := store.Open(ctx, missing, opts(true))
 		if !errors.Is(err, store.ErrNoDatabase) || !strings.Contains(err.Error(), "cleanup_stale_no_such_db") {
@@ -64,7 +64,7 @@ var roleCount atomic.Int64
 // may not delete from it when the run deletes, is ErrAccess before
 // anything happens, not a confusing "no table" or a failure mid-run.
 func TestPostgresOpenChecksPrivileges(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	role := fmt.Sprintf("cleanup_stale_test_role_%d_%d", time.Now().UnixNano()%1e9, roleCount.Add(1))
 	exec(t, raw, `CREATE ROLE `+role+` LOGIN`)
 	t.Cleanup(func() {
@@ -117,7 +117,7 @@ func TestPostgresNeverShowsThePassword(t *testing.T) {
 		}
 	}
 
-	u, _ := storetest.NewPostgres(t)
+	u, _ := dbtest.NewPostgres(t)
 	with := withPassword(t, u, "secret") // trust auth: any password will do
 	for _, name := range []string{with, withQuery(t, u, "password", "secret")} {
 		d, err := store.Open(ctx, name, opts(true))
@@ -141,9 +141,9 @@ func TestPostgresNeverShowsThePassword(t *testing.T) {
 // TestPostgresReadOnlyCannotWrite: a read-only session is refused every
 // write by the server itself, not only by the tool.
 func TestPostgresReadOnlyCannotWrite(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
-	storetest.InsertPostgres(t, raw, storetest.Row{Slug: "s-old", Status: "identifying", Created: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
-	d := storetest.OpenPostgres(t, u, true)
+	u, raw := dbtest.NewPostgres(t)
+	dbtest.InsertPostgres(t, raw, dbtest.Row{Slug: "s-old", Status: "identifying", Created: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
+	d := dbtest.OpenPostgres(t, u, true)
 	if _, err := proto(d).DeleteBatch(ctx, protocol.Request{Cutoff: time.Now(), Size: 1, MaxFiles: 1}); err == nil {
 		t.Error("DeleteBatch on a read-only database succeeded")
 	}
@@ -161,16 +161,16 @@ func TestPostgresReadOnlyCannotWrite(t *testing.T) {
 // not, no index, and no persistent setting; its settings are its
 // session's.
 func TestPostgresChangesNothingButRows(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
+	u, raw := dbtest.NewPostgres(t)
 	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	storetest.InsertPostgres(t, raw,
-		storetest.Row{Slug: "s-1", Status: "identifying", File: "stl/a.stl", Created: old},
-		storetest.Row{Slug: "s-2", Status: "done", File: "stl/b.stl", Created: old})
+	dbtest.InsertPostgres(t, raw,
+		dbtest.Row{Slug: "s-1", Status: "identifying", File: "stl/a.stl", Created: old},
+		dbtest.Row{Slug: "s-2", Status: "done", File: "stl/b.stl", Created: old})
 	const catalog = `SELECT (SELECT string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text || c.relpersistence::text, ',' ORDER BY 1)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast'))
 || (SELECT count(*) FROM pg_db_role_setting)::text`
 	before := queryString(t, raw, catalog)
-	d := storetest.OpenPostgres(t, u, false)
+	d := dbtest.OpenPostgres(t, u, false)
 	deleted := drain(t, d, time.Now(), 10)
 	if fmt.Sprint(deleted) != "[s-1]" {
 		t.Errorf("deleted %v, want [s-1]", deleted)

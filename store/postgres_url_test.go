@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // The password's pieces: none of them may show anywhere, whatever the
@@ -179,7 +179,7 @@ func TestKeywordStringsAreRefused(t *testing.T) {
 // the URL sets none, or the URL's connect_timeout), instead of hanging
 // until killed.
 func TestPostgresConnectTimesOut(t *testing.T) {
-	addr, _ := storetest.SilentListener(t)
+	addr, _ := dbtest.SilentListener(t)
 	defer store.SetConnectTimeout(200 * time.Millisecond)()
 	for _, tc := range []struct{ raw, mention string }{
 		{"postgres://user:secret@" + addr + "/db", "no answer within 200ms"},

@@ -6,19 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestStatsEqualsSQL: on the web app's reference database, Stats agrees
 // with plain SQL counts and with the plain-Go reading of the staleness rule in docs/design.md.
 func TestStatsEqualsSQL(t *testing.T) {
-	dsn := storetest.LoadMemory(t, storetest.Testdata(t, "reference", "webapp.sqlite3"))
-	raw := storetest.DB(t, dsn)
+	dsn := dbtest.LoadMemory(t, dbtest.Testdata(t, "reference", "webapp.sqlite3"))
+	raw := dbtest.DB(t, dsn)
 	for _, ttl := range []int{1, 24, 72, 100000} {
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 		cutoff := now.Add(-time.Duration(ttl) * time.Hour)
-		st, err := storetest.Open(t, dsn, true).Stats(ctx, cutoff)
+		st, err := dbtest.Open(t, dsn, true).Stats(ctx, cutoff)
 		if err != nil {
 			t.Fatal(err)
 		}

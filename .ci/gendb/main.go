@@ -21,6 +21,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
@@ -31,10 +32,9 @@ func main() {
 	recent := flag.Int("recent", 100, "identifying or rejected rows that are not stale yet")
 	files := flag.String("files", "", "if set, give every row a file and write the files under this directory")
 	fileNames := flag.Bool("file-names", false, "give every row a file name, without writing the files")
-	schema := flag.String("schema", "testdata/reference/schema.sql", "the web app's schema")
 	pg := flag.String("pg", "", "fill this PostgreSQL database (a URL) instead of -out")
 	flag.Parse()
-	spec := storetest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "" || *fileNames,
+	spec := dbtest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "" || *fileNames,
 		Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	if *pg != "" {
 		if err := runPostgres(*pg, *files, spec); err != nil {
@@ -43,41 +43,37 @@ func main() {
 		}
 		return
 	}
-	if err := run(*out, *schema, *files, spec); err != nil {
+	if err := run(*out, *files, spec); err != nil {
 		fmt.Fprintln(os.Stderr, "gendb:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out, schemaPath, media string, spec storetest.Spec) error {
+func run(out, media string, spec dbtest.Spec) error {
 	if out == "" {
 		return fmt.Errorf("-out is required")
 	}
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists", out)
 	}
-	schema, err := storetest.ReadSchema(schemaPath)
-	if err != nil {
-		return err
-	}
 	db, err := sql.Open("sqlite", out)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(storetest.Schema()); err != nil {
 		return err
 	}
-	if err := storetest.Generate(db, spec); err != nil {
+	if err := dbtest.Generate(db, spec); err != nil {
 		return err
 	}
 	if media != "" {
-		return storetest.WriteFiles(db, media)
+		return dbtest.WriteFiles(db, media)
 	}
 	return nil
 }
 
-func runPostgres(url, media string, spec storetest.Spec) error {
+func runPostgres(url, media string, spec dbtest.Spec) error {
 	schema, err := os.ReadFile("testdata/reference/schema-postgres.sql")
 	if err != nil {
 		return err
@@ -90,11 +86,11 @@ func runPostgres(url, media string, spec storetest.Spec) error {
 	if _, err := db.Exec(string(schema)); err != nil {
 		return fmt.Errorf("load the schema: %w", err)
 	}
-	if err := storetest.GeneratePostgres(db, spec); err != nil {
+	if err := dbtest.GeneratePostgres(db, spec); err != nil {
 		return err
 	}
 	if media != "" {
-		return storetest.WriteFiles(db, media)
+		return dbtest.WriteFiles(db, media)
 	}
 	return nil
 }

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestHealthStateFile: the first real run that succeeds leaves the state
@@ -112,7 +112,7 @@ func TestHealthStateBesideJournal(t *testing.T) {
 // file goes with the journal into the user's state directory, which only
 // a run that gets as far as its journal creates.
 func TestHealthStatePostgres(t *testing.T) {
-	pgURL, _ := storetest.LoadPostgres(t, filepath.Join(repo, "testdata", "reference", "webapp.sqlite3"))
+	pgURL, _ := dbtest.LoadPostgres(t, filepath.Join(repo, "testdata", "reference", "webapp.sqlite3"))
 	dir := install(t)
 	xdg := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", xdg)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestTwoRunsAtOnce: a timer run and a hand run on one database both exit
@@ -20,7 +20,7 @@ import (
 // to the stale total (invariant 9 in docs/design.md).
 func TestTwoRunsAtOnce(t *testing.T) {
 	bin := binary(t)
-	db, media := generated(t, t.TempDir(), storetest.Spec{Rows: 12000, Stale: 8000, Recent: 50, Files: true})
+	db, media := generated(t, t.TempDir(), dbtest.Spec{Rows: 12000, Stale: 8000, Recent: 50, Files: true})
 	liveBefore := liveRows(t, db)
 	args := []string{"--db", db, "--media-root", media, "--now", generatedNow.Format(time.RFC3339), "--batch-size", "200"}
 
@@ -66,7 +66,7 @@ func TestTwoRunsAtOnce(t *testing.T) {
 // is left.
 func TestTwoRunsAfterACrash(t *testing.T) {
 	bin := binary(t)
-	db, media := generated(t, t.TempDir(), storetest.Spec{Rows: 6000, Stale: 3000, Recent: 50, Files: true})
+	db, media := generated(t, t.TempDir(), dbtest.Spec{Rows: 6000, Stale: 3000, Recent: 50, Files: true})
 	liveBefore := liveRows(t, db)
 	// The crashed run had deleted the first 100 stale rows.
 	var gone []string

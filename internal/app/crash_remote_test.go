@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
+	"github.com/cleanup-stale/cleanup-stale/internal/s3test"
 )
 
 // TestKillNineBeyondOneHost is TestKillNine with the database on
@@ -28,27 +28,27 @@ func TestKillNineBeyondOneHost(t *testing.T) {
 	var (
 		pgURL, state string
 		raw          *sql.DB
-		s3           *fstest.S3
+		s3           *s3test.S3
 		live         map[string]string
 	)
 	// install makes a fresh install: rows on PostgreSQL, every file in a
 	// new bucket.
 	install := func() {
-		pgURL, raw = storetest.NewPostgres(t)
-		s3 = fstest.NewS3(t)
+		pgURL, raw = dbtest.NewPostgres(t)
+		s3 = s3test.NewS3(t)
 		if s3.Dir == "" {
-			t.Skip(fstest.S3DataEnv + " is not set: cannot watch the objects on the server's disk")
+			t.Skip(s3test.S3DataEnv + " is not set: cannot watch the objects on the server's disk")
 		}
-		if err := storetest.GeneratePostgres(raw, storetest.Spec{Rows: 6000, Stale: 4000, Recent: 100, Files: true, Now: generatedNow}); err != nil {
+		if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: 6000, Stale: 4000, Recent: 100, Files: true, Now: generatedNow}); err != nil {
 			t.Fatal(err)
 		}
 		var files []string
-		for _, f := range storetest.Rows(t, raw, "stl_file") {
+		for _, f := range dbtest.Rows(t, raw, "stl_file") {
 			files = append(files, f)
 		}
 		s3.WriteDirect(t, files...)
 		state = t.TempDir()
-		live = storetest.Rows(t, raw, "stl_file", "NOT "+stalePG)
+		live = dbtest.Rows(t, raw, "stl_file", "NOT "+stalePG)
 	}
 	install()
 	run := func() *exec.Cmd {
@@ -62,7 +62,7 @@ func TestKillNineBeyondOneHost(t *testing.T) {
 		}
 		return cmd
 	}
-	object := func(f string) string { return filepath.Join(s3.Dir, fstest.S3Prefix, filepath.FromSlash(f)) }
+	object := func(f string) string { return filepath.Join(s3.Dir, s3test.S3Prefix, filepath.FromSlash(f)) }
 	count := func() int64 {
 		var n int64
 		if err := raw.QueryRow(`SELECT count(*) FROM submissions_submission WHERE ` + stalePG).Scan(&n); err != nil {
@@ -143,10 +143,10 @@ func closed(c <-chan struct{}) bool {
 
 // checkRemoteInvariants: every row has its object, and every object whose
 // row is gone is in the journal.
-func checkRemoteInvariants(t *testing.T, raw *sql.DB, state string, object func(string) string, s3 *fstest.S3) {
+func checkRemoteInvariants(t *testing.T, raw *sql.DB, state string, object func(string) string, s3 *s3test.S3) {
 	t.Helper()
 	referenced := map[string]bool{}
-	for slug, f := range storetest.Rows(t, raw, "stl_file") {
+	for slug, f := range dbtest.Rows(t, raw, "stl_file") {
 		referenced[f] = true
 		if _, err := os.Stat(object(f)); err != nil {
 			t.Fatalf("row %s lost its object: %v", slug, err)

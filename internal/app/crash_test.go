@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestKillNine kills the real binary with SIGKILL at moments of a big
@@ -28,7 +28,7 @@ import (
 // trigger then fires between the removal and the commit.
 func TestKillNine(t *testing.T) {
 	bin := binary(t)
-	spec := storetest.Spec{Rows: 30000, Stale: 20000, Recent: 200, Files: true}
+	spec := dbtest.Spec{Rows: 30000, Stale: 20000, Recent: 200, Files: true}
 	db, media := generated(t, t.TempDir(), spec)
 	liveBefore := liveRows(t, db)
 	args := func() []string {
@@ -143,7 +143,7 @@ const staleAtGenerated = `((status = 'identifying' AND created_at < '2026-11-24 
 // column.
 func liveRows(t *testing.T, db string) map[string]string {
 	t.Helper()
-	return rowsOf(t, db, storetest.AllColumns, `NOT `+staleAtGenerated)
+	return rowsOf(t, db, dbtest.AllColumns, `NOT `+staleAtGenerated)
 }
 
 func liveFiles(live map[string]string) []string {
@@ -187,7 +187,7 @@ func checkCrashInvariants(t *testing.T, db, media string, liveBefore map[string]
 		t.Fatalf("integrity_check: %q, %v", integrity, err)
 	}
 	referenced := map[string]bool{}
-	for slug, f := range storetest.Files(t, raw) {
+	for slug, f := range dbtest.Files(t, raw) {
 		referenced[f] = true
 		if _, err := os.Stat(filepath.Join(media, f)); err != nil {
 			t.Fatalf("row %s lost its file: %v", slug, err)
@@ -223,7 +223,7 @@ func checkCrashInvariants(t *testing.T, db, media string, liveBefore map[string]
 // with no journal.
 func TestKillNineWhileFilesWait(t *testing.T) {
 	bin := binary(t)
-	spec := storetest.Spec{Rows: 8000, Stale: 5000, Files: true}
+	spec := dbtest.Spec{Rows: 8000, Stale: 5000, Files: true}
 	var db, media string
 	args := func(grace string) []string {
 		return []string{"--db", db, "--media-root", media, "--now", generatedNow.Format(time.RFC3339),

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // A file's modification time can be set to anything (touch -d 2030). It
@@ -37,7 +37,7 @@ func touchAll(tb testing.TB, dir string, t time.Time) {
 // failed), and keeps exactly the files of live rows.
 func TestFutureMtimesAfterKill(t *testing.T) {
 	dir := t.TempDir()
-	db, media := generated(t, dir, storetest.Spec{Rows: 3000, Stale: 2000, Recent: 100, Files: true})
+	db, media := generated(t, dir, dbtest.Spec{Rows: 3000, Stale: 2000, Recent: 100, Files: true})
 	liveBefore := liveRows(t, db)
 	args := []string{"--db", db, "--media-root", media, "--now", generatedNow.Format(time.RFC3339)}
 	killAfterProgress(t, db, 100, slices.Concat(args, slowRun, []string{"--file-grace", "1h"})...)

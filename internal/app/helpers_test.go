@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
@@ -194,7 +195,7 @@ var generatedNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 // generated makes an install on disk, in dir: db.sqlite3 with the web
 // app's schema and spec's rows, and media/ with every upload.
-func generated(t *testing.T, dir string, spec storetest.Spec) (db, media string) {
+func generated(t *testing.T, dir string, spec dbtest.Spec) (db, media string) {
 	t.Helper()
 	spec.Now = generatedNow
 	db, media = filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
@@ -206,13 +207,13 @@ func generated(t *testing.T, dir string, spec storetest.Spec) (db, media string)
 	if _, err := raw.Exec(storetest.Schema()); err != nil {
 		t.Fatal(err)
 	}
-	if err := storetest.Generate(raw, spec); err != nil {
+	if err := dbtest.Generate(raw, spec); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(media, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := storetest.WriteFiles(raw, media); err != nil {
+	if err := dbtest.WriteFiles(raw, media); err != nil {
 		t.Fatal(err)
 	}
 	return db, media
@@ -248,12 +249,12 @@ func openSQL(t *testing.T, path string) *sql.DB {
 }
 
 // rowsOf returns slug -> expr for the rows of the database at path (see
-// storetest.Rows).
+// dbtest.Rows).
 func rowsOf(t *testing.T, path, expr string, where ...string) map[string]string {
 	t.Helper()
 	raw := openSQL(t, path)
 	defer raw.Close()
-	return storetest.Rows(t, raw, expr, where...)
+	return dbtest.Rows(t, raw, expr, where...)
 }
 
 // holdWriteLock takes the write lock on the database at path, as a busy web

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestDatabaseThatIsNotAFile: a FIFO (or any file that is not a regular
@@ -75,7 +75,7 @@ func TestBrokenStderr(t *testing.T) {
 	dir := install(t)
 	db := filepath.Join(dir, "db.sqlite3")
 	raw := openSQL(t, db)
-	storetest.Insert(t, raw, storetest.Row{Slug: "unsafe", Status: "identifying",
+	dbtest.Insert(t, raw, dbtest.Row{Slug: "unsafe", Status: "identifying",
 		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), File: "../outside.stl"})
 	raw.Close()
 	r, w, err := os.Pipe()
@@ -107,7 +107,7 @@ func TestClosedStdout(t *testing.T) {
 	dir := install(t)
 	db := filepath.Join(dir, "db.sqlite3")
 	raw := openSQL(t, db)
-	storetest.Insert(t, raw, storetest.Row{Slug: "unsafe", Status: "identifying",
+	dbtest.Insert(t, raw, dbtest.Row{Slug: "unsafe", Status: "identifying",
 		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), File: "../outside.stl"})
 	raw.Close()
 	run := func(extra ...string) (int, string) {

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // The journal is named for the database's identity, not for the spelling
@@ -93,7 +93,7 @@ func TestJournalOfASymlinkedDatabase(t *testing.T) {
 	for _, inState := range []bool{false, true} {
 		t.Run(map[bool]string{false: "next to the database", true: "in a state directory"}[inState], func(t *testing.T) {
 			dir := t.TempDir()
-			db, media := generated(t, dir, storetest.Spec{Rows: 3000, Stale: 2000, Recent: 100, Files: true})
+			db, media := generated(t, dir, dbtest.Spec{Rows: 3000, Stale: 2000, Recent: 100, Files: true})
 			liveBefore := liveRows(t, db)
 			alias := filepath.Join(dir, "alias.sqlite3")
 			if err := os.Symlink("db.sqlite3", alias); err != nil {
@@ -227,18 +227,18 @@ func TestTwoSpellingsDeferToEachOther(t *testing.T) {
 // file in media; and an empty state directory.
 func postgresWithFiles(t *testing.T) (pgURL string, raw *sql.DB, media, state string, files []string) {
 	t.Helper()
-	pgURL, raw = storetest.NewPostgres(t)
+	pgURL, raw = dbtest.NewPostgres(t)
 	old := generatedNow.Add(-72 * time.Hour)
-	var rows []storetest.Row
+	var rows []dbtest.Row
 	for i := 1; i <= 5; i++ {
-		rows = append(rows, storetest.Row{Slug: fmt.Sprintf("stale-%d", i), Status: "identifying", Created: old,
+		rows = append(rows, dbtest.Row{Slug: fmt.Sprintf("stale-%d", i), Status: "identifying", Created: old,
 			File: fmt.Sprintf("stl/2026/11/stale-%d.stl", i)})
 	}
 	rows = append(rows,
-		storetest.Row{Slug: "locked", Status: "identifying", Created: old, File: "stl/2026/11/locked.stl"},
-		storetest.Row{Slug: "live", Status: "done", Created: old, Closed: generatedNow, File: "stl/2026/11/live.stl"},
-		storetest.Row{Slug: "young", Status: "identifying", Created: generatedNow, File: "stl/2026/11/young.stl"})
-	storetest.InsertPostgres(t, raw, rows...)
+		dbtest.Row{Slug: "locked", Status: "identifying", Created: old, File: "stl/2026/11/locked.stl"},
+		dbtest.Row{Slug: "live", Status: "done", Created: old, Closed: generatedNow, File: "stl/2026/11/live.stl"},
+		dbtest.Row{Slug: "young", Status: "identifying", Created: generatedNow, File: "stl/2026/11/young.stl"})
+	dbtest.InsertPostgres(t, raw, rows...)
 	media, state = t.TempDir(), t.TempDir()
 	for _, r := range rows {
 		files = append(files, r.File)
@@ -290,7 +290,7 @@ func TestJournalOfOnePostgresDatabase(t *testing.T) {
 		t.Fatalf("first run: exit %d, %+v, stderr %q; want the 5 unlocked stale rows deleted and their files waiting", r.code, first, r.stderr)
 	}
 	release()
-	if got := storetest.Slugs(t, raw); !slices.Equal(got, []string{"locked", "live", "young"}) {
+	if got := dbtest.Slugs(t, raw); !slices.Equal(got, []string{"locked", "live", "young"}) {
 		t.Errorf("rows left: %q", got)
 	}
 	wantFiles(t, media, true, all...)
@@ -336,7 +336,7 @@ func TestJournalOfOnePostgresDatabase(t *testing.T) {
 	if rep := parseReport(t, r); r.code != 0 || rep.Pending != want.Waiting || rep.Deleted != 1 || rep.Waiting != 0 {
 		t.Errorf("run through %s with --file-grace 0: exit %d, %+v, stderr %q", store.DisplayName(last), r.code, rep, r.stderr)
 	}
-	if got := storetest.Slugs(t, raw); !slices.Equal(got, []string{"live", "young"}) {
+	if got := dbtest.Slugs(t, raw); !slices.Equal(got, []string{"live", "young"}) {
 		t.Errorf("rows left: %q", got)
 	}
 	if got := filesIn(t, media); !slices.Equal(got, []string{"stl/2026/11/live.stl", "stl/2026/11/young.stl"}) {

@@ -15,18 +15,18 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestProgress: on a terminal, a big run counts down on stderr and clears
 // the line at the end; anywhere else (systemd, CI, a pipe) it shows
 // nothing.
 func TestProgress(t *testing.T) {
-	dsn := storetest.NewMemory(t)
-	if err := storetest.Generate(storetest.DB(t, dsn), storetest.Spec{Rows: 12000, Stale: 8000, Now: generatedNow}); err != nil {
+	dsn := dbtest.NewMemory(t)
+	if err := dbtest.Generate(dbtest.DB(t, dsn), dbtest.Spec{Rows: 12000, Stale: 8000, Now: generatedNow}); err != nil {
 		t.Fatal(err)
 	}
-	db := storetest.Open(t, dsn, false)
+	db := dbtest.Open(t, dsn, false)
 	opt := cleanup.Options{TTLHours: 24, Now: generatedNow}
 
 	var pipe bytes.Buffer

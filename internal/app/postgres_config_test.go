@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // badDatabaseNames are --db values that hold a password and are wrong:
@@ -105,7 +105,7 @@ func TestPasswordNotInLogLines(t *testing.T) {
 func TestSIGTERMWhileConnecting(t *testing.T) {
 	bin := binary(t)
 	dir := install(t)
-	addr, accepted := storetest.SilentListener(t)
+	addr, accepted := dbtest.SilentListener(t)
 	cmd := exec.Command(bin, "--db", "postgres://printdesk:secret@"+addr+"/printdesk", "--media-root", filepath.Join(dir, "media"),
 		"--state-dir", dir)
 	var stdout, stderr syncBuffer
@@ -130,8 +130,8 @@ func TestSIGTERMWhileConnecting(t *testing.T) {
 // start check refuses it with exit 2, naming the privilege, and nothing is
 // deleted. It used to pass the check and fail every run with exit 1.
 func TestRoleThatMayNotLockRows(t *testing.T) {
-	u, raw := storetest.NewPostgres(t)
-	storetest.InsertPostgres(t, raw, storetest.Row{Slug: "s-old", Status: "identifying", Created: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
+	u, raw := dbtest.NewPostgres(t)
+	dbtest.InsertPostgres(t, raw, dbtest.Row{Slug: "s-old", Status: "identifying", Created: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
 	role := fmt.Sprintf("cleanup_stale_app_role_%d", time.Now().UnixNano()%1e9)
 	if _, err := raw.Exec(`CREATE ROLE ` + role + ` LOGIN`); err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestRoleThatMayNotLockRows(t *testing.T) {
 	dir := install(t)
 	r := runCLI(t, "--db", as.String(), "--media-root", filepath.Join(dir, "media"), "--state-dir", dir)
 	r.wantOneLineError(t, 2, "UPDATE privilege")
-	if rows := storetest.Rows(t, raw, "status"); len(rows) != 1 || rows["s-old"] != "identifying" {
+	if rows := dbtest.Rows(t, raw, "status"); len(rows) != 1 || rows["s-old"] != "identifying" {
 		t.Errorf("rows after the refused run: %v", rows)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // crashableServer is a PostgreSQL server of the test's own, started by
@@ -108,14 +108,14 @@ func (s *crashableServer) database(t *testing.T, name string) (string, *sql.DB) 
 // nothing flushes an asynchronous commit before the crash by chance.
 func TestServerCrashAfterCommit(t *testing.T) {
 	srv := startCrashable(t)
-	t.Setenv(storetest.PostgresEnv, srv.url)
-	u, raw := storetest.NewPostgres(t)
+	t.Setenv(dbtest.PostgresEnv, srv.url)
+	u, raw := dbtest.NewPostgres(t)
 	name := strings.TrimPrefix(u[strings.LastIndex(u, "/"):strings.Index(u, "?")], "/")
-	if err := storetest.GeneratePostgres(raw, storetest.Spec{Rows: 2000, Stale: 1000, Files: true, Now: generatedNow}); err != nil {
+	if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: 2000, Stale: 1000, Files: true, Now: generatedNow}); err != nil {
 		t.Fatal(err)
 	}
 	media := filepath.Join(t.TempDir(), "media")
-	if err := storetest.WriteFiles(raw, media); err != nil {
+	if err := dbtest.WriteFiles(raw, media); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
@@ -157,7 +157,7 @@ func TestServerCrashAfterCommit(t *testing.T) {
 	srv.crash(t)
 	_, raw = srv.database(t, name)
 	missing := 0
-	for slug, f := range storetest.Files(t, raw) {
+	for slug, f := range dbtest.Files(t, raw) {
 		if _, err := os.Stat(filepath.Join(media, f)); err != nil {
 			if missing++; missing == 1 {
 				t.Errorf("row %s is in the database after the crash, and its file is gone: %v", slug, err)

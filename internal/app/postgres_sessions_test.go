@@ -9,19 +9,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // postgresFilesInstall is a PostgreSQL install with rows rows, stale of
 // them stale, every row with a file under a local media directory.
 func postgresFilesInstall(t *testing.T, rows, stale int) (db string, raw *sql.DB, media string) {
 	t.Helper()
-	db, raw = storetest.NewPostgres(t)
-	if err := storetest.GeneratePostgres(raw, storetest.Spec{Rows: rows, Stale: stale, Files: true, Now: generatedNow}); err != nil {
+	db, raw = dbtest.NewPostgres(t)
+	if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: rows, Stale: stale, Files: true, Now: generatedNow}); err != nil {
 		t.Fatal(err)
 	}
 	media = filepath.Join(t.TempDir(), "media")
-	if err := storetest.WriteFiles(raw, media); err != nil {
+	if err := dbtest.WriteFiles(raw, media); err != nil {
 		t.Fatal(err)
 	}
 	return db, raw, media

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
+	"github.com/cleanup-stale/cleanup-stale/internal/s3test"
 )
 
 // TestReplicasBeyondOneHost: two, then four sidecars (the real binary,
@@ -31,9 +31,9 @@ func TestReplicasBeyondOneHost(t *testing.T) {
 	bin := binary(t)
 	for _, n := range []int{2, 4} {
 		t.Run(fmt.Sprintf("%d at once", n), func(t *testing.T) {
-			pgURL, raw := storetest.NewPostgres(t)
-			s3 := fstest.NewS3(t)
-			if err := storetest.GeneratePostgres(raw, storetest.Spec{Rows: 4000, Stale: 2500, Recent: 50, Files: true, Now: generatedNow}); err != nil {
+			pgURL, raw := dbtest.NewPostgres(t)
+			s3 := s3test.NewS3(t)
+			if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: 4000, Stale: 2500, Recent: 50, Files: true, Now: generatedNow}); err != nil {
 				t.Fatal(err)
 			}
 			// A third of the rows have no file: both kinds go in the
@@ -41,10 +41,10 @@ func TestReplicasBeyondOneHost(t *testing.T) {
 			if _, err := raw.Exec(`UPDATE submissions_submission SET stl_file = '' WHERE id % 3 = 0`); err != nil {
 				t.Fatal(err)
 			}
-			all := storetest.Rows(t, raw, "stl_file")
+			all := dbtest.Rows(t, raw, "stl_file")
 			s3.WriteDirect(t, slices.DeleteFunc(slices.Collect(maps.Values(all)), func(f string) bool { return f == "" })...)
-			stale := storetest.Rows(t, raw, "stl_file", stalePG)
-			live := storetest.Rows(t, raw, "stl_file", "NOT "+stalePG)
+			stale := dbtest.Rows(t, raw, "stl_file", stalePG)
+			live := dbtest.Rows(t, raw, "stl_file", "NOT "+stalePG)
 			rec := s3.Record(t)
 
 			migration, err := raw.Begin()
@@ -119,7 +119,7 @@ AND application_name = 'cleanup-stale' AND wait_event_type = 'Lock'`).Scan(&wait
 			if deleted != int64(len(stale)) {
 				t.Errorf("the runs deleted %d rows together, want the %d stale ones, each once", deleted, len(stale))
 			}
-			if got, want := storetest.Rows(t, raw, "stl_file"), live; !maps.Equal(got, want) {
+			if got, want := dbtest.Rows(t, raw, "stl_file"), live; !maps.Equal(got, want) {
 				t.Errorf("%d rows left, want exactly the %d live ones", len(got), len(want))
 			}
 
@@ -149,7 +149,7 @@ AND application_name = 'cleanup-stale' AND wait_event_type = 'Lock'`).Scan(&wait
 
 // removedKeys counts, for each key below the prefix, how many times the
 // recorded DeleteObjects requests named it. Every write must be one.
-func removedKeys(t *testing.T, rec *fstest.Recorder) map[string]int {
+func removedKeys(t *testing.T, rec *s3test.Recorder) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, w := range rec.Writes() {
@@ -165,7 +165,7 @@ func removedKeys(t *testing.T, rec *fstest.Recorder) map[string]int {
 			t.Fatalf("DeleteObjects body %q: %v", w.Body, err)
 		}
 		for _, o := range del.Objects {
-			key, ok := strings.CutPrefix(o.Key, fstest.S3Prefix+"/")
+			key, ok := strings.CutPrefix(o.Key, s3test.S3Prefix+"/")
 			if !ok {
 				t.Fatalf("DeleteObjects named %s, outside the prefix", o.Key)
 			}

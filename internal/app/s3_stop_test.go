@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/fs/fstest"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
+	"github.com/cleanup-stale/cleanup-stale/internal/s3test"
 )
 
 // TestSIGTERMWhileS3Stalls: with S3 behind a proxy that never answers a
@@ -23,20 +23,20 @@ import (
 // signal.
 func TestSIGTERMWhileS3Stalls(t *testing.T) {
 	bin := binary(t)
-	s3 := fstest.NewS3(t)
-	db, _ := generated(t, t.TempDir(), storetest.Spec{Rows: 300, Stale: 200, Recent: 20, Files: true})
+	s3 := s3test.NewS3(t)
+	db, _ := generated(t, t.TempDir(), dbtest.Spec{Rows: 300, Stale: 200, Recent: 20, Files: true})
 	var all, live []string
 	for _, f := range rowsOf(t, db, "stl_file") {
 		all = append(all, f)
 	}
 	for _, f := range rowsOf(t, db, "stl_file", "NOT "+staleAtGenerated) {
-		live = append(live, fstest.S3Prefix+"/"+f)
+		live = append(live, s3test.S3Prefix+"/"+f)
 	}
 	s3.WriteDirect(t, all...)
 	const canary = "outside/keep.stl" // outside the prefix
 	s3.WriteKeys(t, canary)
 	keysBefore := s3.Keys(t)
-	stall := s3.Stall(t, func(r fstest.Request) bool { return r.Method == http.MethodPost && r.Query == "delete=" })
+	stall := s3.Stall(t, func(r s3test.Request) bool { return r.Method == http.MethodPost && r.Query == "delete=" })
 
 	run := func(getenv func(string) string) *exec.Cmd {
 		cmd := exec.Command(bin, "--db", db, "--media-root", s3.Root, "--now", generatedNow.Format(time.RFC3339))

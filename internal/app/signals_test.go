@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // stopBound bounds the wait for a process that was told to stop. It is
@@ -59,7 +59,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, exited <-chan error, what string) err
 // process (exit 129) with files left for the next run.
 func TestSIGHUP(t *testing.T) {
 	bin := binary(t)
-	db, media := generated(t, t.TempDir(), storetest.Spec{Rows: 6000, Stale: 4000, Recent: 50, Files: true})
+	db, media := generated(t, t.TempDir(), dbtest.Spec{Rows: 6000, Stale: 4000, Recent: 50, Files: true})
 	// Small transactions, so that the hangup lands in the middle of many.
 	cmd := exec.Command(bin, "--db", db, "--media-root", media, "--now", generatedNow.Format(time.RFC3339),
 		"--batch-size", "50", "--every", "1h")

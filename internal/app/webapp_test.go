@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // webApp returns the Python that runs the web app (testdata/webapp, a copy
@@ -119,7 +119,7 @@ func (tr *traffic) measure(t *testing.T) (stop func() (requests, failed int, max
 func TestTheWebAppKeepsWorking(t *testing.T) {
 	python, app := webApp(t)
 	bin := binary(t)
-	db, media := generated(t, t.TempDir(), storetest.Spec{Rows: 100000, Stale: 50000, Files: true})
+	db, media := generated(t, t.TempDir(), dbtest.Spec{Rows: 100000, Stale: 50000, Files: true})
 
 	web := startTraffic(t, python, app, db, media)
 	web.waitRows(t, 20)

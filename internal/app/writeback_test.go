@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // The web app writes a deleted row back: a view that read a stale row
@@ -35,7 +35,7 @@ type writeBackInstall struct {
 // writeBackSpec is the install. The runs start with batches of 50 rows
 // of each status (--batch-size), so that the run goes on after the batch
 // that deletes the guest.
-var writeBackSpec = storetest.Spec{Rows: 1200, Stale: 600, Files: true, Now: generatedNow}
+var writeBackSpec = dbtest.Spec{Rows: 1200, Stale: 600, Files: true, Now: generatedNow}
 
 func sqliteWriteBackInstall(t *testing.T) writeBackInstall {
 	t.Helper()
@@ -49,12 +49,12 @@ func sqliteWriteBackInstall(t *testing.T) writeBackInstall {
 
 func postgresWriteBackInstall(t *testing.T) writeBackInstall {
 	t.Helper()
-	u, raw := storetest.NewPostgres(t)
-	if err := storetest.GeneratePostgres(raw, writeBackSpec); err != nil {
+	u, raw := dbtest.NewPostgres(t)
+	if err := dbtest.GeneratePostgres(raw, writeBackSpec); err != nil {
 		t.Fatal(err)
 	}
 	media := filepath.Join(t.TempDir(), "media")
-	if err := storetest.WriteFiles(raw, media); err != nil {
+	if err := dbtest.WriteFiles(raw, media); err != nil {
 		t.Fatal(err)
 	}
 	parsed, err := url.Parse(u)
@@ -191,7 +191,7 @@ func checkWriteBack(t *testing.T, w writeBackInstall, atomic bool) {
 func orphans(t *testing.T, raw *sql.DB, media string) []string {
 	t.Helper()
 	referenced := map[string]bool{}
-	for _, f := range storetest.Files(t, raw) {
+	for _, f := range dbtest.Files(t, raw) {
 		referenced[f] = true
 	}
 	var out []string

@@ -5,14 +5,29 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// Memory is a web app database in memory: the web app's exact schema and
-// timestamp format, in SQLite's memdb VFS, with real locking between its
-// connections. Open it as the tool does with store.OpenDSN(ctx, m.DSN,
-// ...); read and write it yourself through m.SQL. It lives until Close.
+// Row is a submission: one to insert, or one read back. Times are written
+// exactly as the web app writes them (store.FormatTime); a zero Closed is
+// NULL.
+type Row struct {
+	ID      int64 // on insert, 0 is the next id
+	Slug    string
+	Status  string
+	File    string // the path under MEDIA_ROOT, "" for none
+	Created time.Time
+	Closed  time.Time
+}
+
+// Memory is a web app database in memory, in SQLite's memdb VFS, with real
+// locking between its connections. Open it as the tool does with
+// store.OpenDSN(ctx, m.DSN, ...); read and write it yourself through its
+// methods or m.SQL. It lives until Close.
 type Memory struct {
 	// DSN names the database for store.OpenDSN and sql.Open("sqlite", ...)
 	// in this process.
@@ -23,25 +38,9 @@ type Memory struct {
 
 var memCount atomic.Int64
 
-// NewMemoryDB creates an empty web app database in memory, with rows in
-// it, if any.
+// NewMemoryDB creates a web app database in memory, with rows in it, if
+// any.
 func NewMemoryDB(rows ...Row) (*Memory, error) {
-	m, err := openMemory()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := m.SQL.Exec(Schema()); err != nil {
-		m.Close()
-		return nil, fmt.Errorf("storetest: create the schema: %w", err)
-	}
-	if err := m.Insert(rows...); err != nil {
-		m.Close()
-		return nil, err
-	}
-	return m, nil
-}
-
-func openMemory() (*Memory, error) {
 	dsn := fmt.Sprintf("file:/storetest-%d-%d?vfs=memdb", os.Getpid(), memCount.Add(1))
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -51,25 +50,22 @@ func openMemory() (*Memory, error) {
 	// does, while store.DBs come and go.
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
-	if err := db.Ping(); err != nil {
+	m := &Memory{DSN: dsn, SQL: db}
+	if _, err := db.Exec(Schema()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storetest: create the schema: %w", err)
+	}
+	if err := m.Insert(rows...); err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &Memory{DSN: dsn, SQL: db}, nil
+	return m, nil
 }
 
-// Insert adds rows, with times written exactly as the web app writes them.
-func (m *Memory) Insert(rows ...Row) error { return InsertRows(m.SQL, rows...) }
-
-// Slugs returns every slug, in id order.
-func (m *Memory) Slugs() ([]string, error) { return slugs(m.SQL) }
-
-// Close drops the database.
-func (m *Memory) Close() error { return m.SQL.Close() }
-
-// InsertRows adds rows to db, a database in the web app's schema.
-func InsertRows(db *sql.DB, rows ...Row) error {
-	tx, err := db.Begin()
+// Insert adds rows, in one transaction. It works on any database in the
+// web app's SQLite schema that m.SQL is connected to.
+func (m *Memory) Insert(rows ...Row) error {
+	tx, err := m.SQL.Begin()
 	if err != nil {
 		return err
 	}
@@ -95,19 +91,43 @@ func InsertRows(db *sql.DB, rows ...Row) error {
 	return tx.Commit()
 }
 
-func slugs(db *sql.DB) ([]string, error) {
-	rows, err := db.Query(`SELECT slug FROM ` + store.Table + ` ORDER BY id`)
+// Rows returns every row, in id order: what a cleanup left.
+func (m *Memory) Rows() ([]Row, error) {
+	rows, err := m.SQL.Query(`SELECT id, slug, status, stl_file, CAST(created_at AS TEXT), CAST(closed_at AS TEXT) FROM ` + store.Table + ` ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []Row
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var r Row
+		var created string
+		var closed sql.NullString
+		if err := rows.Scan(&r.ID, &r.Slug, &r.Status, &r.File, &created, &closed); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		if r.Created, err = store.ParseTime(created); err != nil {
+			return nil, fmt.Errorf("storetest: %s: created_at: %w", r.Slug, err)
+		}
+		if closed.Valid {
+			if r.Closed, err = store.ParseTime(closed.String); err != nil {
+				return nil, fmt.Errorf("storetest: %s: closed_at: %w", r.Slug, err)
+			}
+		}
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }
+
+// Slugs returns every slug, in id order.
+func (m *Memory) Slugs() ([]string, error) {
+	rows, err := m.Rows()
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.Slug)
+	}
+	return out, err
+}
+
+// Close drops the database.
+func (m *Memory) Close() error { return m.SQL.Close() }

@@ -1,22 +1,22 @@
-package storetest_test
+package dbtest_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestGeneratePostgres: the generated PostgreSQL install holds exactly the
 // rows of the generated SQLite one, every column and instant alike.
 func TestGeneratePostgres(t *testing.T) {
-	spec := storetest.Spec{Rows: 3000, Stale: 1000, Recent: 100, Files: true, Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	_, pg := storetest.NewPostgres(t)
-	if err := storetest.GeneratePostgres(pg, spec); err != nil {
+	spec := dbtest.Spec{Rows: 3000, Stale: 1000, Recent: 100, Files: true, Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	_, pg := dbtest.NewPostgres(t)
+	if err := dbtest.GeneratePostgres(pg, spec); err != nil {
 		t.Fatal(err)
 	}
-	dsn := storetest.NewMemory(t)
-	if err := storetest.Generate(storetest.DB(t, dsn), spec); err != nil {
+	dsn := dbtest.NewMemory(t)
+	if err := dbtest.Generate(dbtest.DB(t, dsn), spec); err != nil {
 		t.Fatal(err)
 	}
 	// Both as instants in the web app's SQLite text format.
@@ -25,7 +25,7 @@ to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '|' ||
 coalesce(to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), 'NULL')`
 	const sqliteRow = `id || '|' || status || '|' || email || '|' || stl_file || '|' ||
 substr(created_at || '.000000', 1, 26) || '|' || coalesce(substr(closed_at || '.000000', 1, 26), 'NULL')`
-	got, want := storetest.Rows(t, pg, pgRow), storetest.Rows(t, storetest.DB(t, dsn), sqliteRow)
+	got, want := dbtest.Rows(t, pg, pgRow), dbtest.Rows(t, dbtest.DB(t, dsn), sqliteRow)
 	if len(got) != len(want) {
 		t.Fatalf("%d rows, want %d", len(got), len(want))
 	}

@@ -1,4 +1,4 @@
-package storetest
+package dbtest
 
 import (
 	"context"
@@ -40,12 +40,12 @@ func NewPostgres(t testing.TB) (string, *sql.DB) {
 	ctx := context.Background()
 	adm, err := sql.Open("pgx", admin)
 	if err != nil {
-		t.Fatalf("storetest: %s: %v", PostgresEnv, err)
+		t.Fatalf("dbtest: %s: %v", PostgresEnv, err)
 	}
 	defer adm.Close()
 	name := fmt.Sprintf("cleanup_stale_test_%d_%d_%d", os.Getpid(), pgCount.Add(1), time.Now().UnixNano()%1e6)
 	if _, err := adm.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("storetest: create database on %s: %v", PostgresEnv, err)
+		t.Fatalf("dbtest: create database on %s: %v", PostgresEnv, err)
 	}
 	t.Cleanup(func() {
 		adm, err := sql.Open("pgx", admin)
@@ -54,12 +54,12 @@ func NewPostgres(t testing.TB) (string, *sql.DB) {
 			adm.Close()
 		}
 		if err != nil {
-			t.Errorf("storetest: drop database %s: %v", name, err)
+			t.Errorf("dbtest: drop database %s: %v", name, err)
 		}
 	})
 	u, err := url.Parse(admin)
 	if err != nil {
-		t.Fatalf("storetest: %s is not a URL: %v", PostgresEnv, err)
+		t.Fatalf("dbtest: %s is not a URL: %v", PostgresEnv, err)
 	}
 	u.Path = "/" + name
 	db, err := sql.Open("pgx", u.String())
@@ -72,7 +72,7 @@ func NewPostgres(t testing.TB) (string, *sql.DB) {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, string(schema)); err != nil {
-		t.Fatalf("storetest: load the PostgreSQL schema: %v", err)
+		t.Fatalf("dbtest: load the PostgreSQL schema: %v", err)
 	}
 	return u.String(), db
 }
@@ -177,7 +177,7 @@ SELECT CASE WHEN r.id = 0 THEN nextval(pg_get_serial_sequence('`+store.Table+`',
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
   AS r(id, slug, status, email, file, created, closed)`, p.id, p.slug, p.status, p.email, p.file, p.created, p.closed)
 	if err != nil {
-		t.Fatalf("storetest: insert %d rows (%s...): %v", len(p.id), p.slug[0], err)
+		t.Fatalf("dbtest: insert %d rows (%s...): %v", len(p.id), p.slug[0], err)
 	}
 }
 
@@ -194,7 +194,7 @@ func parseTime(t testing.TB, s string) time.Time {
 	t.Helper()
 	ts, err := store.ParseTime(s)
 	if err != nil {
-		t.Fatalf("storetest: timestamp %q: %v", s, err)
+		t.Fatalf("dbtest: timestamp %q: %v", s, err)
 	}
 	return ts
 }

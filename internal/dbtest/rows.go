@@ -1,12 +1,12 @@
-package storetest
+package dbtest
 
 import (
 	"database/sql"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // keepers holds the connection of each memory database, by DSN; test code
@@ -19,26 +19,16 @@ func DB(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, ok := keepers.Load(dsn)
 	if !ok {
-		t.Fatalf("storetest: %s is not a memory database of this test", dsn)
+		t.Fatalf("dbtest: %s is not a memory database of this test", dsn)
 	}
 	return db.(*sql.DB)
 }
 
-// Row is a submission to insert. Times are written exactly as the web app
-// writes them (store.FormatTime); a zero Closed is NULL.
-type Row struct {
-	ID      int64 // 0: the next id
-	Slug    string
-	Status  string
-	File    string
-	Created time.Time
-	Closed  time.Time
-}
-
-// Insert adds rows to db (see InsertRows).
+// Insert adds rows to db, a database in the web app's SQLite schema, as
+// storetest.Memory's Insert does.
 func Insert(t testing.TB, db *sql.DB, rows ...Row) {
 	t.Helper()
-	if err := InsertRows(db, rows...); err != nil {
+	if err := (&storetest.Memory{SQL: db}).Insert(rows...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -46,8 +36,20 @@ func Insert(t testing.TB, db *sql.DB, rows ...Row) {
 // Slugs returns every slug in db, in id order.
 func Slugs(t testing.TB, db *sql.DB) []string {
 	t.Helper()
-	out, err := slugs(db)
+	rows, err := db.Query(`SELECT slug FROM ` + store.Table + ` ORDER BY id`)
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return out

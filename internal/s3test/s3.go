@@ -1,4 +1,4 @@
-package fstest
+package s3test
 
 import (
 	"bytes"
