@@ -45,8 +45,8 @@ type span struct{ off, n int64 }
 // hashBlock is how many hashes one lookup reads from the file: 2 KiB.
 const hashBlock = 256
 
-// defaultHashLimit is how many hashes a set holds in memory: 8 MiB.
-const defaultHashLimit = 1 << 20
+// defaultHashLimit is how many hashes a set holds in memory: 2 MiB.
+const defaultHashLimit = 1 << 18
 
 func newHashSet(dir string, limit int) *hashSet {
 	if limit <= 0 {
