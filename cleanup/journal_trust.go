@@ -24,12 +24,19 @@ func openJournalFile(fsys afero.Fs, name string, write bool) (f afero.File, crea
 	if write {
 		flag = os.O_RDWR | openNoFollow
 	}
-	f, err = fsys.OpenFile(name, flag, 0)
-	if write && errors.Is(err, iofs.ErrNotExist) {
+	for attempt := 1; ; attempt++ {
+		f, err = fsys.OpenFile(name, flag, 0)
+		if !write || !errors.Is(err, iofs.ErrNotExist) {
+			break
+		}
 		// O_EXCL: a name that appears meanwhile (a link planted there) is
-		// never opened through.
+		// never opened through. A journal that another run created
+		// meanwhile (two runs start at once) is opened as it is, checked
+		// like any other.
 		f, err = fsys.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|openNoFollow, 0o600)
-		created = err == nil
+		if created = err == nil; created || !errors.Is(err, iofs.ErrExist) || attempt == 3 {
+			break
+		}
 	}
 	if err != nil {
 		if isLink(err) {

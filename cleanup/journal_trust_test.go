@@ -275,3 +275,44 @@ func TestJournalCompactionNeverFollowsALink(t *testing.T) {
 		t.Errorf("the journal: %v, %v; want a regular file, mode 0600", fi, err)
 	}
 }
+
+// racingFs is a disk on which another run creates the journal between
+// this run's look for it and its creation, as when two runs start at once.
+type racingFs struct {
+	afero.Fs
+	raced bool
+}
+
+func (r *racingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if flag&os.O_CREATE == 0 && !r.raced {
+		if _, err := os.Stat(name); os.IsNotExist(err) {
+			r.raced = true
+			if err := os.WriteFile(name, nil, 0o600); err != nil {
+				return nil, err
+			}
+			return nil, &os.PathError{Op: "open", Path: name, Err: syscall.ENOENT}
+		}
+	}
+	return r.Fs.OpenFile(name, flag, perm)
+}
+
+// TestJournalCreatedByAnotherRunMeanwhile: two runs start at once and both
+// find no journal; the one whose creation comes second opens the journal
+// that the first created, instead of failing with "file exists" (which
+// TestTwoRunsAtOnce met on one core).
+func TestJournalCreatedByAnotherRunMeanwhile(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "db.sqlite3.cleanup-stale-pending")
+	fsys := &racingFs{Fs: afero.NewOsFs()}
+	j, err := cleanup.OpenJournal(fsys, name, filepath.Join(dir, "media"))
+	if err != nil {
+		t.Fatalf("open a journal created meanwhile: %v", err)
+	}
+	defer j.Close()
+	if !fsys.raced {
+		t.Fatal("the other run never created the journal: the test proves nothing")
+	}
+	if fi, err := os.Lstat(name); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the journal: %v, %v", fi, err)
+	}
+}
