@@ -1,3 +1,7 @@
+// Package s3test is this repository's own S3 test kit: a fresh bucket on the
+// S3-compatible server that .ci/s3 starts (versitygw), named by the
+// CLEANUP_STALE_TEST_S3_* variables, and a recorder of the requests that
+// reach it. It is internal: it may change with the tests.
 package s3test
 
 import (
