@@ -28,15 +28,9 @@ type Spec struct {
 // says, in the web app's exact format: timestamps with microseconds, or
 // without a fraction when it is zero.
 func Generate(db *sql.DB, spec Spec) error {
-	if spec.Stale+spec.Recent > spec.Rows {
-		return fmt.Errorf("generate: %d stale + %d recent > %d rows", spec.Stale, spec.Recent, spec.Rows)
-	}
-	// p is a permutation of the ids (a multiplier coprime with Rows), so
-	// that exactly Stale rows are stale; a multiplier near Rows times the
-	// golden ratio spreads them evenly over the ids.
-	mul := int(float64(spec.Rows)*0.6180339887) | 1
-	for gcd(mul, spec.Rows) != 1 {
-		mul += 2
+	mul, err := spec.multiplier()
+	if err != nil {
+		return err
 	}
 	file := `''`
 	if spec.Files {
@@ -104,6 +98,21 @@ func WriteFiles(db *sql.DB, media string) error {
 		}
 	}
 	return rows.Err()
+}
+
+// multiplier checks spec and returns the multiplier of the permutation of
+// the ids that both generators use: coprime with Rows, so that exactly
+// Stale rows are stale, and near Rows times the golden ratio, which
+// spreads them evenly over the ids.
+func (spec Spec) multiplier() (int, error) {
+	if spec.Stale+spec.Recent > spec.Rows {
+		return 0, fmt.Errorf("generate: %d stale + %d recent > %d rows", spec.Stale, spec.Recent, spec.Rows)
+	}
+	mul := int(float64(spec.Rows)*0.6180339887) | 1
+	for gcd(mul, spec.Rows) != 1 {
+		mul += 2
+	}
+	return mul, nil
 }
 
 func gcd(a, b int) int {

@@ -11,12 +11,9 @@ import (
 // schema and no rows, as Generate does SQLite: the same rows, ids,
 // statuses and files, with timestamps as instants (microseconds kept).
 func GeneratePostgres(db *sql.DB, spec Spec) error {
-	if spec.Stale+spec.Recent > spec.Rows {
-		return fmt.Errorf("generate: %d stale + %d recent > %d rows", spec.Stale, spec.Recent, spec.Rows)
-	}
-	mul := int(float64(spec.Rows)*0.6180339887) | 1
-	for gcd(mul, spec.Rows) != 1 {
-		mul += 2
+	mul, err := spec.multiplier()
+	if err != nil {
+		return err
 	}
 	file := `''`
 	if spec.Files {
@@ -50,7 +47,7 @@ FROM (SELECT i, (i::bigint * $2::bigint) % $3::int AS p FROM generate_series(1, 
 	if _, err := db.Exec(q, spec.Now, mul, spec.Rows, spec.Stale, spec.Recent); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	_, err := db.Exec(`SELECT setval(pg_get_serial_sequence('`+store.Table+`', 'id'), $1::bigint + 1, false)`, spec.Rows)
+	_, err = db.Exec(`SELECT setval(pg_get_serial_sequence('`+store.Table+`', 'id'), $1::bigint + 1, false)`, spec.Rows)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
