@@ -167,8 +167,7 @@ func randomHex() string {
 // web app's user.
 func demo(t *testing.T, data, media string) {
 	t.Helper()
-	copyTree(t, filepath.Join(repo, "testdata", "reference", "media"), media)
-	copyFile(t, filepath.Join(repo, "testdata", "reference", "webapp.sqlite3"), filepath.Join(data, "db.sqlite3"))
+	dbtest.CopyReference(t, filepath.Join(data, "db.sqlite3"), media)
 	chownWebUser(t, data)
 	chownWebUser(t, media)
 }
@@ -180,35 +179,6 @@ func chownWebUser(t *testing.T, dir string) {
 			return err
 		}
 		return os.Lchown(p, 1000, 1000)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func copyTree(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d iofs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		copyFile(t, p, filepath.Join(to, rel))
-		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -52,38 +52,8 @@ func runCLI(t *testing.T, args ...string) result {
 func install(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	copyTree(t, filepath.Join(repo, "testdata", "reference", "media"), filepath.Join(dir, "media"))
-	copyFile(t, filepath.Join(repo, "testdata", "reference", "webapp.sqlite3"), filepath.Join(dir, "db.sqlite3"))
+	dbtest.CopyReference(t, filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media"))
 	return dir
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func copyTree(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d iofs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		copyFile(t, p, filepath.Join(to, rel))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // fingerprint hashes every file under dir, names, modes and contents:

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
 // TestPermissions runs the real binary as an unprivileged user (root
@@ -32,9 +34,8 @@ func TestPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(filepath.Join(dir, "media"), 0o755); os.RemoveAll(dir) })
-	copyTree(t, filepath.Join(repo, "testdata", "reference", "media"), filepath.Join(dir, "media"))
 	db := filepath.Join(dir, "db.sqlite3")
-	copyFile(t, filepath.Join(repo, "testdata", "reference", "webapp.sqlite3"), db)
+	dbtest.CopyReference(t, db, filepath.Join(dir, "media"))
 
 	asNobody := func(args ...string) result {
 		t.Helper()

@@ -124,3 +124,20 @@ func Open(t testing.TB, dsn string, readOnly bool) store.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// CopyReference copies the web app's reference install (testdata/reference:
+// its database and its uploads) to db and into the directory media, which
+// may exist already, as an install would have them.
+func CopyReference(t testing.TB, db, media string) {
+	t.Helper()
+	b, err := os.ReadFile(Testdata(t, "reference", "webapp.sqlite3"))
+	if err == nil {
+		err = os.WriteFile(db, b, 0o644)
+	}
+	if err == nil {
+		err = os.CopyFS(media, os.DirFS(Testdata(t, "reference", "media")))
+	}
+	if err != nil {
+		t.Fatalf("copy the reference install: %v", err)
+	}
+}
