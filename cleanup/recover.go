@@ -107,7 +107,7 @@ func removeAll(media afero.Fs, names []string, workers int) []error {
 		n++
 		go func() {
 			defer func() { done <- struct{}{} }()
-			copy(errs[start:end], fs.RemoveMany(media, names[start:end]))
+			copy(errs[start:end], removeNow(media, names[start:end]))
 		}()
 	}
 	for range n {
@@ -127,4 +127,21 @@ func (r *runner) noteWaiting(now time.Time) {
 	if s.Due > 0 {
 		r.rep.NextDue = now // listed again after a failure: the next run retries
 	}
+}
+
+// removeNow removes whatever file is at each name now, through
+// fs.RemoveTargets: one error per name, nil for a file removed or gone.
+func removeNow(media afero.Fs, names []string) []error {
+	ins := fs.Inspect(context.Background(), media, names)
+	targets := make([]fs.Target, len(names))
+	for i, n := range names {
+		targets[i] = fs.Target{Path: n, ID: ins[i].ID}
+	}
+	errs := make([]error, len(names))
+	for i, r := range fs.RemoveTargets(context.Background(), media, targets) {
+		if r.Outcome == fs.Failed {
+			errs[i] = r.Err
+		}
+	}
+	return errs
 }

@@ -198,7 +198,7 @@ func (s *sweeper) flush(ctx context.Context) error {
 			orphans = append(orphans, p)
 		}
 	}
-	for i, err := range fs.RemoveMany(s.media, orphans) {
+	for i, err := range removeNow(s.media, orphans) {
 		if err != nil {
 			s.opt.Log.Error("cannot remove orphan file", "path", orphans[i], "error", err)
 			addFailure(&s.rep.Failed, &s.rep.Failures, SweepFailure{Path: orphans[i], Error: err.Error()})

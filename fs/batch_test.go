@@ -55,7 +55,7 @@ func TestRemoveMany(t *testing.T) {
 			"stl/a.stl", // twice
 			"stl/c.stl",
 		}
-		errs := fs.RemoveMany(m.fsys, names)
+		errs := removeNow(m.fsys, names...)
 		if len(errs) != len(names) {
 			t.Fatalf("RemoveMany returned %d errors for %d names", len(errs), len(names))
 		}
@@ -79,7 +79,7 @@ func TestRemoveMany(t *testing.T) {
 		if got, want := m.files(), []string{"stl/full/inner.stl", "stl/keep.stl"}; !slices.Equal(got, want) {
 			t.Errorf("files left = %q, want %q", got, want)
 		}
-		if errs := fs.RemoveMany(m.fsys, nil); len(errs) != 0 {
+		if errs := removeNow(m.fsys); len(errs) != 0 {
 			t.Errorf("RemoveMany(nil) = %v", errs)
 		}
 	})
@@ -90,7 +90,7 @@ func TestRemoveMany(t *testing.T) {
 func TestRemoveManyReadOnly(t *testing.T) {
 	eachFs(t, func(t *testing.T, m media) {
 		m.write("stl/a.stl", "stl/b.stl")
-		errs := fs.RemoveMany(fs.ReadOnly(m.fsys), []string{"stl/a.stl", "stl/b.stl", "stl/missing.stl", "../x.stl"})
+		errs := removeNow(fs.ReadOnly(m.fsys), "stl/a.stl", "stl/b.stl", "stl/missing.stl", "../x.stl")
 		if errs[0] == nil || errs[1] == nil {
 			t.Errorf("RemoveMany through ReadOnly succeeded: %v", errs)
 		}
@@ -124,7 +124,7 @@ func (f failingFs) Remove(name string) error {
 func TestRemoveManyFailure(t *testing.T) {
 	mem := afero.NewMemMapFs()
 	fstest.Write(t, mem, "stl/a.stl", "stl/b.stl", "stl/c.stl")
-	errs := fs.RemoveMany(failingFs{mem, "stl/b.stl"}, []string{"stl/a.stl", "stl/b.stl", "stl/c.stl"})
+	errs := removeNow(failingFs{mem, "stl/b.stl"}, "stl/a.stl", "stl/b.stl", "stl/c.stl")
 	if errs[0] != nil || errs[1] == nil || errs[2] != nil {
 		t.Errorf("errors = %v, want only the second", errs)
 	}

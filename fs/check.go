@@ -74,3 +74,27 @@ var (
 	_ afero.Lstater = readOnlyFs{}
 	_ Unwrapper     = readOnlyFs{}
 )
+
+// onClean calls fn once with the names that CleanPath accepts, cleaned,
+// and puts its errors, and CleanPath's for the others, in errs, by the
+// names' positions. An unsafe name never reaches fn.
+func onClean(names []string, errs []error, fn func(clean []string) []error) []error {
+	var at []int
+	var clean []string
+	for i, name := range names {
+		c, err := CleanPath(name)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		at = append(at, i)
+		clean = append(clean, c)
+	}
+	if len(clean) == 0 {
+		return errs
+	}
+	for j, err := range fn(clean) {
+		errs[at[j]] = err
+	}
+	return errs
+}

@@ -7,6 +7,7 @@
 package fs
 
 import (
+	"context"
 	"errors"
 	"os"
 
@@ -27,20 +28,45 @@ func (r *RootFs) CheckRemove(clean string) error { return r.CheckRemoveMany([]st
 // CheckRemoveMany is CheckRemove for many names, opening each directory
 // once for the call.
 func (r *RootFs) CheckRemoveMany(clean []string) []error {
-	c := newDirs(r.root)
-	defer c.close()
 	errs := make([]error, len(clean))
-	for i, name := range clean {
-		err := c.in(name, func(d *dir, base string) error { return checkRemove(d.fd, name, base) })
-		if !errors.Is(err, os.ErrNotExist) { // no directory or no file: gone already
-			errs[i] = err
-		}
+	for i, in := range r.inspect(context.Background(), clean) {
+		errs[i] = in.Err
 	}
 	return errs
 }
 
-func checkRemove(dirfd int, name, base string) error {
-	if err := refuseNonFile(dirfd, name, base); err != nil {
+// inspect notes each file's identity and checks its removal (see
+// CheckRemove) in one pass, opening each directory once for the call.
+func (r *RootFs) inspect(ctx context.Context, clean []string) []Inspection {
+	c := newDirs(r.root)
+	defer c.close()
+	out := make([]Inspection, len(clean))
+	for i, name := range clean {
+		if err := ctx.Err(); err != nil {
+			out[i] = Inspection{Err: err}
+			continue
+		}
+		out[i].ID = Missing // no directory or no file: gone already
+		err := c.in(name, func(d *dir, base string) error {
+			s, err := statAt(d.fd, base)
+			if err != nil {
+				return &os.PathError{Op: "lstat", Path: name, Err: err}
+			}
+			out[i].ID = s.id()
+			if s.missing {
+				return nil
+			}
+			return checkRemove(d.fd, name, base, s)
+		})
+		if !errors.Is(err, os.ErrNotExist) {
+			out[i].Err = err
+		}
+	}
+	return out
+}
+
+func checkRemove(dirfd int, name, base string, s seen) error {
+	if err := refuseNonFile(dirfd, name, base, s); err != nil {
 		return err
 	}
 	if err := unix.Faccessat(dirfd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
@@ -58,4 +84,7 @@ func checkRemove(dirfd int, name, base string) error {
 	return nil
 }
 
-var _ manyChecker = (*RootFs)(nil)
+var (
+	_ manyChecker = (*RootFs)(nil)
+	_ inspector   = (*RootFs)(nil)
+)

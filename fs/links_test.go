@@ -58,10 +58,10 @@ func TestDirectoryLinksAreNeverRemoved(t *testing.T) {
 		if err := fs.Check(root, name); !errors.Is(err, fs.ErrUnsafePath) {
 			t.Errorf("Check(%q) = %v, want ErrUnsafePath", name, err)
 		}
-		if err := fs.Remove(root, name); !errors.Is(err, fs.ErrUnsafePath) {
+		if err := removeNow(root, name)[0]; !errors.Is(err, fs.ErrUnsafePath) {
 			t.Errorf("Remove(%q) = %v, want ErrUnsafePath", name, err)
 		}
-		if errs := fs.RemoveMany(root, []string{name}); !errors.Is(errs[0], fs.ErrUnsafePath) {
+		if errs := removeNow(root, name); !errors.Is(errs[0], fs.ErrUnsafePath) {
 			t.Errorf("RemoveMany(%q) = %v, want ErrUnsafePath", name, errs[0])
 		}
 	}
@@ -80,7 +80,7 @@ func TestDirectoryLinksAreNeverRemoved(t *testing.T) {
 		if err := fs.Check(root, name); err != nil {
 			t.Errorf("Check(%q) = %v", name, err)
 		}
-		if err := fs.Remove(root, name); err != nil || exists(t, filepath.Join(media, name)) {
+		if err := removeNow(root, name)[0]; err != nil || exists(t, filepath.Join(media, name)) {
 			t.Errorf("Remove(%q) = %v, or still there", name, err)
 		}
 	}
@@ -100,13 +100,13 @@ func TestMovedDirectoryIsNotFollowed(t *testing.T) {
 	if err := fs.Check(root, "stl/2026/11/a.stl"); err != nil {
 		t.Fatal(err)
 	}
-	if err := fs.Remove(root, "stl/2026/11/a.stl"); err != nil {
+	if err := removeNow(root, "stl/2026/11/a.stl")[0]; err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(filepath.Join(media, "stl/2026/11"), out); err != nil {
 		t.Fatal(err)
 	}
-	if errs := fs.RemoveMany(root, []string{"stl/2026/11/b.stl"}); errs[0] != nil {
+	if errs := removeNow(root, "stl/2026/11/b.stl"); errs[0] != nil {
 		t.Fatal(errs[0])
 	}
 	if !exists(t, filepath.Join(out, "b.stl")) {
@@ -140,7 +140,7 @@ func TestManyDirectoriesManyWorkers(t *testing.T) {
 					t.Error(err)
 				}
 			}
-			errs[w] = fs.RemoveMany(root, mine)
+			errs[w] = removeNow(root, mine...)
 		}()
 	}
 	wg.Wait()

@@ -2,8 +2,6 @@
 
 package fs
 
-import "errors"
-
-// RemoveFile is not available here; Remove then falls back to Lstat and
-// os.Root.Remove.
-func (r *RootFs) RemoveFile(string) error { return errors.ErrUnsupported }
+// Without unix's directory handles, a RootFs removes a target through
+// RemoveTargets' general path: os.Root's Lstat identifies the file (by its
+// modification time and size), and os.Root's Remove removes it.

@@ -283,5 +283,4 @@ func (s *S3Fs) Chtimes(name string, _, _ time.Time) error { return unsupported("
 var (
 	_ afero.Fs      = (*S3Fs)(nil)
 	_ afero.Lstater = (*S3Fs)(nil)
-	_ batchRemover  = (*S3Fs)(nil)
 )

@@ -8,14 +8,14 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
-// RemoveKeys removes the objects clean, names already checked by CleanPath,
-// with DeleteObjects: up to 1000 keys a request, instead of a request a
-// key. It returns one error per name; a missing key is no error, as S3
-// reports it deleted.
+// deleteKeys removes the objects clean, names already checked by
+// CleanPath, with DeleteObjects: up to 1000 keys a request, instead of a
+// request a key. It returns one error per name; a missing key is no error,
+// as S3 reports it deleted.
 //
 // minio-go sends the request's Content-MD5, which S3 requires for
 // DeleteObjects and some S3-compatible servers insist on.
-func (s *S3Fs) RemoveKeys(clean []string) []error {
+func (s *S3Fs) deleteKeys(clean []string) []error {
 	errs := make([]error, len(clean))
 	at := make(map[string][]int, len(clean)) // key -> its indexes in clean
 	objects := make(chan minio.ObjectInfo, len(clean))

@@ -25,7 +25,7 @@ func stalledDeletes(r s3test.Request) bool {
 func removeWithin(t *testing.T, fsys *fs.S3Fs, names []string, bound time.Duration) []error {
 	t.Helper()
 	done := make(chan []error, 1)
-	go func() { done <- fs.RemoveMany(fsys, names) }()
+	go func() { done <- removeNow(fsys, names...) }()
 	select {
 	case errs := <-done:
 		return errs

@@ -16,3 +16,7 @@ func SetS3RequestTimeout(d time.Duration) (restore func()) {
 	s3RequestTimeout = d
 	return func() { s3RequestTimeout = old }
 }
+
+// DeleteKeys is s.deleteKeys, which must refuse a name that is not clean
+// even when a caller forgot to clean it.
+func DeleteKeys(s *S3Fs, clean []string) []error { return s.deleteKeys(clean) }

@@ -138,6 +138,16 @@ func (s *S3) Write(t testing.TB, names ...string) {
 	s.WriteKeys(t, keys...)
 }
 
+// Rewrite writes the object below the prefix at name again, with body: a
+// new ETag unless body is what was there.
+func (s *S3) Rewrite(t testing.TB, name, body string) {
+	t.Helper()
+	_, err := s.client.PutObject(context.Background(), s.Bucket, S3Prefix+"/"+name, strings.NewReader(body), int64(len(body)), minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // WriteKeys creates objects with these keys, anywhere in the bucket:
 // canaries outside the prefix, say. Sixteen at a time, since a test may
 // need thousands.
