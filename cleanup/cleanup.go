@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/spf13/afero"
@@ -22,21 +23,21 @@ const rowLocksTxScale = 10
 
 // Run deletes the stale submissions and their files. It first finishes
 // what is due in the journal (files whose rows have been gone for the file
-// grace, and that no row references now), then works through the stale
-// rows in batches, each batch in this order:
+// grace), through the removal gate (see gate), then works through the
+// stale rows in batches, each batch in this order:
 //
 //  1. read the batch's stale rows (see protocol.DB's DeleteBatch for
 //     where, with which locks);
-//  2. keep every row whose file could not be removed now (fs.Check);
-//  3. write the other rows' files into the journal, and fsync;
+//  2. note each file's identity, and keep every row whose file could not
+//     be removed now (fs.Inspect);
+//  3. write the other rows' files, with their identities, into the
+//     journal, and fsync;
 //  4. delete the rows that are still stale, in one short write
-//     transaction (which, when files go at once, also reads which of
-//     their files another row still uses);
-//  5. after the commit: with a file grace, note in the journal when the
-//     rows went, and leave their files to the first run after the grace;
-//     without one, remove the deleted rows' files that no other row uses,
-//     outside the lock, while the run pauses for the web app, then mark
-//     the batch done.
+//     transaction;
+//  5. after the commit: note in the journal when the rows went; with a
+//     file grace, leave their files to the first run after it; without
+//     one, take them through the removal gate at once, outside the lock,
+//     while the run pauses for the web app, and note what it finished.
 //
 // So a row that is still in the database always has its file, and a file
 // whose row is gone is listed in the journal until it is removed. Run
@@ -63,16 +64,18 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 		opt.TxTarget *= rowLocksTxScale
 	}
 	r := &runner{db: pdb, media: media, journal: j, opt: opt, size: opt.BatchSize,
-		rep: &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
-	defer func() { r.noteCut(); r.noteWaiting(r.journal.now()) }()
+		gate: &gate{db: pdb, media: media, workers: opt.Workers},
+		rep:  &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
+	defer func() { r.noteCut(); r.noteWaiting() }()
 	if err := r.finishDue(ctx); err != nil {
 		return r.rep, err
 	}
-	if err := r.readSharing(ctx); err != nil {
-		return r.rep, err
-	}
-	var removing *removal                 // the previous batch's files, going
-	defer func() { r.finish(removing) }() // an early return still removes committed files
+	var removing *removal // committed batches' files, going
+	defer func() {
+		// An early return still removes committed batches' files.
+		r.finish(removing)
+		r.finish(r.startRemoval(ctx))
+	}()
 	for after := int64(0); ; {
 		if err := ctx.Err(); err != nil {
 			return r.rep, err
@@ -106,7 +109,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 			}
 			return r.rep, err
 		}
-		if removing, err = r.committed(del); err != nil {
+		if removing, err = r.committed(ctx, del); err != nil {
 			return r.rep, err
 		}
 		if opt.Progress != nil {
@@ -114,6 +117,9 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 		}
 		if del.End == protocol.NoEnd {
 			err, removing = r.finish(removing), nil
+			if err == nil {
+				err = r.finish(r.startRemoval(ctx))
+			}
 			return r.rep, err
 		}
 		after = del.End
@@ -125,81 +131,45 @@ type runner struct {
 	db      protocol.DB
 	media   afero.Fs
 	journal *Journal
+	gate    *gate
 	opt     Options
 	rep     *Report
-	size    int      // rows of each status per batch; adapts to TxTarget
-	sharing *sharing // the rows that may share a file; nil when no stale row had one
-	batch   attempt  // the batch being deleted
-	cut     int64    // removals that a stop cut short
+	size    int     // rows of each status per batch; adapts to TxTarget
+	batch   attempt // the batch being deleted
+	ready   group   // committed batches whose files wait for the gate (no grace)
+	cut     int64   // removals that a stop cut short
 }
 
 // attempt is what the run knows of the batch it is deleting, from its
 // Prepare on.
 type attempt struct {
-	seq   int64     // its journal batch; 0 when it has no file to remove
-	files int       // the files that its journal batch lists
-	kept  []Failure // its rows kept because their file cannot be removed
+	seq     int64 // its journal batch; 0 when it has no file to remove
+	rows    []store.Submission
+	entries []entry   // rows' files, as journaled, by the rows' places
+	kept    []Failure // its rows kept because their file cannot be removed
 }
 
-// readSharing reads, once per run, which rows may share a file, if the run
-// removes files right after their rows' commit and a stale row has a file
-// at all: the run must keep every file that a remaining row still uses.
-// With a file grace, files wait in the journal, and the run that removes
-// them checks every row then.
-func (r *runner) readSharing(ctx context.Context) error {
-	if r.opt.FileGrace > 0 {
-		return nil
-	}
-	any, err := r.db.AnyStaleFile(ctx, r.rep.Cutoff)
-	if err != nil || !any {
-		return err
-	}
-	keys := fs.NewKeys(r.media)
-	defer keys.Close()
-	r.sharing, err = loadSharing(ctx, r.db, keys, r.spill())
-	return err
-}
-
-// prepare is the batch's protocol.Request.Prepare: it keeps the rows whose
-// file cannot be removed now, and journals the files of the others, with
-// an fsync, before any of their rows can go.
-func (r *runner) prepare(_ context.Context, files []store.Submission) (protocol.Prepared, error) {
-	files = r.keepUnremovable(files)
+// prepare is the batch's protocol.Request.Prepare: it notes each file's
+// identity, keeps the rows whose file cannot be removed now, and journals
+// the files of the others, with an fsync, before any of their rows can go.
+func (r *runner) prepare(ctx context.Context, files []store.Submission) (protocol.Prepared, error) {
+	files, entries := r.keepUnremovable(ctx, files)
 	if len(files) == 0 {
 		return protocol.Prepared{}, nil
 	}
-	if r.opt.FileGrace == 0 && r.sharing == nil {
-		// No stale row had a file when the run began, so it did not read
-		// which rows share files; a row that went stale since waits for
-		// the next run.
-		return protocol.Prepared{}, nil
-	}
-	paths := make([]string, len(files))
-	for i, s := range files {
-		paths[i] = s.File
-	}
-	seq, err := r.journal.record(paths)
+	seq, err := r.journal.record(entries)
 	if err != nil {
 		return protocol.Prepared{}, err
 	}
-	r.batch.seq, r.batch.files = seq, len(paths)
-	if r.opt.FileGrace > 0 {
-		return protocol.Prepared{Files: files}, nil
-	}
-	others := protocol.Others{After: r.sharing.maxID, ReadNew: true}
-	if len(r.sharing.suspects) > 0 {
-		keys := fs.NewKeys(r.media)
-		others.IDs = r.sharing.suspectsFor(keys, paths)
-		keys.Close()
-	}
-	return protocol.Prepared{Files: files, Others: others}, nil
+	r.batch.seq, r.batch.rows, r.batch.entries = seq, files, entries
+	return protocol.Prepared{Files: files}, nil
 }
 
 // committed counts what a batch's transaction deleted, and the rows it
 // kept because their file cannot be removed, and sizes the next batch.
 // Then the batch's files wait in the journal for their grace, or, without
-// one, start going (the removal returned).
-func (r *runner) committed(del protocol.Deleted) (*removal, error) {
+// one, start through the gate (the removal returned).
+func (r *runner) committed(ctx context.Context, del protocol.Deleted) (*removal, error) {
 	r.reportKept()
 	r.rep.Stale += del.Fileless + int64(len(del.Rows))
 	r.rep.Deleted += del.Fileless + int64(len(del.Rows))
@@ -211,20 +181,43 @@ func (r *runner) committed(del protocol.Deleted) (*removal, error) {
 	switch {
 	case seq == 0:
 		return nil, nil
-	case r.opt.FileGrace > 0 && len(del.Rows) < r.batch.files:
+	case r.opt.FileGrace > 0 && len(del.Rows) < len(r.batch.entries):
 		// Some rows stayed (locked by the web app, or not stale any more):
-		// their files do not wait. The batch is listed again with only the
-		// deleted rows' files, gone now, so that what waits is what went.
-		files := make([]string, len(del.Rows))
-		for i, s := range del.Rows {
-			files[i] = s.File
-		}
-		return nil, r.journal.finishBatches(files, seq)
+		// their files do not wait. The deleted rows' files are listed
+		// again in a batch of their own, gone now, so that what waits is
+		// what went.
+		return nil, r.journal.settle(r.deletedEntries(del), r.journal.clock(), map[int64]int64{seq: math.MaxInt64})
 	case r.opt.FileGrace > 0:
 		return nil, r.journal.markGone(seq)
-	default:
-		return r.remove(seq, del), nil
 	}
+	// No grace: the files go now, with those of the batches before it,
+	// up to maxFilesPerBatch at once: one scan of the table answers for
+	// them all. The batch is stamped gone first, so that what a crash
+	// leaves of it waits no longer than it must.
+	if err := r.journal.markGone(seq); err != nil {
+		return nil, err
+	}
+	r.ready.add(seq, del.Rows, r.deletedEntries(del))
+	if len(r.ready.entries) < maxFilesPerBatch {
+		return nil, nil
+	}
+	return r.startRemoval(ctx), nil
+}
+
+// deletedEntries returns the journaled files of the rows that del
+// deleted.
+func (r *runner) deletedEntries(del protocol.Deleted) []entry {
+	deleted := make(map[int64]bool, len(del.Rows))
+	for _, s := range del.Rows {
+		deleted[s.ID] = true
+	}
+	var out []entry
+	for i, s := range r.batch.rows {
+		if deleted[s.ID] {
+			out = append(out, r.batch.entries[i])
+		}
+	}
+	return out
 }
 
 // abandon records a batch whose transaction deleted nothing: its files
@@ -236,7 +229,7 @@ func (r *runner) abandon(err error) {
 		r.reportKept()
 	}
 	if r.batch.seq != 0 && !errors.Is(err, protocol.ErrCommitUnknown) {
-		if jerr := r.journal.finishBatches(nil, r.batch.seq); jerr != nil {
+		if jerr := r.journal.settle(nil, instant{}, map[int64]int64{r.batch.seq: math.MaxInt64}); jerr != nil {
 			r.opt.Log.Warn("cannot mark a batch that deleted nothing done in the journal", "error", jerr)
 		}
 	}
@@ -254,23 +247,26 @@ func (r *runner) reportKept() {
 }
 
 // keepUnremovable returns the rows whose file a removal would not fail on
-// now. Each of the others is a failure: it keeps its row, so that a row
-// whose file cannot go stays whole, and the next run retries it.
-func (r *runner) keepUnremovable(rows []store.Submission) []store.Submission {
+// now, with each file's identity. Each of the others is a failure: it
+// keeps its row, so that a row whose file cannot go stays whole, and the
+// next run retries it.
+func (r *runner) keepUnremovable(ctx context.Context, rows []store.Submission) ([]store.Submission, []entry) {
 	names := make([]string, len(rows))
 	for i, s := range rows {
 		names[i] = s.File
 	}
 	ok := rows[:0:0]
-	for i, err := range fs.CheckMany(r.media, names) {
+	var entries []entry
+	for i, in := range fs.Inspect(ctx, r.media, names) {
 		s := rows[i]
-		if err != nil {
-			r.batch.kept = append(r.batch.kept, Failure{Slug: s.Slug, Path: s.File, Error: err.Error()})
+		if in.Err != nil {
+			r.batch.kept = append(r.batch.kept, Failure{Slug: s.Slug, Path: s.File, Error: in.Err.Error()})
 			continue
 		}
 		ok = append(ok, s)
+		entries = append(entries, entry{path: s.File, id: in.ID})
 	}
-	return ok
+	return ok, entries
 }
 
 // pause leaves the database to the web app between two transactions: for

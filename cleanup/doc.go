@@ -13,7 +13,7 @@
 //	mem, _ := storetest.NewMemoryDB(storetest.Row{Slug: "guest", Status: "identifying",
 //		Created: time.Now().Add(-48 * time.Hour), File: "stl/guest.stl"})
 //	db, _ := store.OpenDSN(ctx, mem.DSN, store.Options{})
-//	journal, _ := cleanup.OpenJournal(afero.NewMemMapFs(), "pending", "media")
+//	journal, _ := cleanup.OpenJournal(afero.NewMemMapFs(), "pending", cleanup.Media{Name: "media"})
 //	defer journal.Close()
 //	rep, err := cleanup.Run(ctx, db, media, journal, cleanup.Options{TTLHours: 24, FileGrace: cleanup.None})
 //

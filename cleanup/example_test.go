@@ -101,7 +101,7 @@ func ExampleRun() {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	journal, err := cleanup.OpenJournal(afero.NewMemMapFs(), "db.sqlite3.cleanup-stale-pending", "media")
+	journal, err := cleanup.OpenJournal(afero.NewMemMapFs(), "db.sqlite3.cleanup-stale-pending", cleanup.Media{Name: "media"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func ExampleRun_fault() {
 	opt := cleanup.Options{TTLHours: 24, Now: exampleNow, FileGrace: cleanup.None}
 
 	for _, disk := range []afero.Fs{brokenDisk{media, "stl/2026/11/a.stl"}, media} {
-		journal, err := cleanup.OpenJournal(state, "db.sqlite3.cleanup-stale-pending", "media")
+		journal, err := cleanup.OpenJournal(state, "db.sqlite3.cleanup-stale-pending", cleanup.Media{Name: "media"})
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -106,7 +106,7 @@ func run(t testing.TB, db store.DB, media afero.Fs, opt cleanup.Options) (*clean
 // run, close it.
 func runJournaled(t testing.TB, db store.DB, media afero.Fs, jfs afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
 	t.Helper()
-	j, err := cleanup.OpenJournal(jfs, journalName, "media")
+	j, err := cleanup.OpenJournal(jfs, journalName, cleanup.TestMedia)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,4 +115,16 @@ func runJournaled(t testing.TB, db store.DB, media afero.Fs, jfs afero.Fs, opt c
 		t.Fatal(cerr)
 	}
 	return rep, err
+}
+
+// sweep sweeps as the command line does, with an empty journal of its own
+// in memory.
+func sweep(t testing.TB, db store.DB, media afero.Fs, opt cleanup.SweepOptions) (*cleanup.SweepReport, error) {
+	t.Helper()
+	j, err := cleanup.OpenJournal(afero.NewMemMapFs(), journalName, cleanup.TestMedia)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	return cleanup.Sweep(context.Background(), db, media, j, opt)
 }

@@ -23,7 +23,7 @@ func bothJournalFs(t *testing.T, test func(t *testing.T, fsys afero.Fs, name str
 
 func openJournal(t *testing.T, fsys afero.Fs, name string) *cleanup.Journal {
 	t.Helper()
-	j, err := cleanup.OpenJournal(fsys, name, "media")
+	j, err := cleanup.OpenJournalAt(fsys, name, cleanup.TestMedia, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +75,12 @@ func TestJournalLifecycle(t *testing.T) {
 		// Batch two and the failed file of batch one stay, nothing else.
 		assertEqual(t, "pending after close", sorted(pendingPaths(t, fsys, name)),
 			[]string{"stl/-dash.stl", "stl/b.stl", `stl/with "quotes" and ü.stl`})
-		if text := journalText(t, fsys, name); strings.Contains(text, "a.stl") || !strings.HasPrefix(text, "cleanup-stale pending removals v2 media-root=\"media\"\n") {
+		if text := journalText(t, fsys, name); strings.Contains(text, "a.stl") || !strings.HasPrefix(text, "cleanup-stale pending removals v3 media-root=\"media\" media-id=\"\"\n") {
 			t.Errorf("compacted journal:\n%s", text)
 		}
 
 		j = openJournal(t, fsys, name)
-		assertEqual(t, "left for the next run", j.Summary(time.Now(), 0).Due, int64(3))
+		assertEqual(t, "left for the next run", j.Summary(0).Due, int64(3))
 		if err := j.Finish(nil, cleanup.LeftBatches(j)...); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestJournalTornLastRecord(t *testing.T) {
 			}
 			assertEqual(t, "pending with a torn "+torn, pendingPaths(t, fsys, name), []string{"stl/a.stl", "stl/b.stl"})
 			j := openJournal(t, fsys, name)
-			assertEqual(t, "left", j.Summary(time.Now(), 0).Due, int64(2))
+			assertEqual(t, "left", j.Summary(0).Due, int64(2))
 			if _, err := j.Add([]string{"stl/d.stl"}); err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +134,7 @@ func TestJournalRefusals(t *testing.T) {
 			if err := afero.WriteFile(fsys, name, []byte(text), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err := cleanup.OpenJournal(fsys, name, "media")
+			_, err := cleanup.OpenJournal(fsys, name, cleanup.TestMedia)
 			if !errors.Is(err, cleanup.ErrJournal) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("%s: %v, want one line of ErrJournal", what, err)
 			}
@@ -145,7 +145,7 @@ func TestJournalRefusals(t *testing.T) {
 		fsys.Remove(name)
 
 		j := openJournal(t, fsys, name)
-		if _, err := cleanup.OpenJournal(fsys, name, "media"); !errors.Is(err, cleanup.ErrJournalBusy) {
+		if _, err := cleanup.OpenJournal(fsys, name, cleanup.TestMedia); !errors.Is(err, cleanup.ErrJournalBusy) {
 			t.Errorf("second open while held: %v, want ErrJournalBusy", err)
 		}
 		j.Close()
@@ -157,12 +157,12 @@ func TestJournalRefusals(t *testing.T) {
 // ErrJournal (the command line makes that exit 2, before anything is
 // deleted).
 func TestJournalDirectoryUnwritable(t *testing.T) {
-	_, err := cleanup.OpenJournal(afero.NewReadOnlyFs(afero.NewMemMapFs()), journalName, "media")
+	_, err := cleanup.OpenJournal(afero.NewReadOnlyFs(afero.NewMemMapFs()), journalName, cleanup.TestMedia)
 	if !errors.Is(err, cleanup.ErrJournal) {
 		t.Errorf("read-only file system: %v, want ErrJournal", err)
 	}
 	dir := filepath.Join(t.TempDir(), "missing")
-	_, err = cleanup.OpenJournal(afero.NewOsFs(), filepath.Join(dir, journalName), "media")
+	_, err = cleanup.OpenJournal(afero.NewOsFs(), filepath.Join(dir, journalName), cleanup.TestMedia)
 	if !errors.Is(err, cleanup.ErrJournal) {
 		t.Errorf("missing directory: %v, want ErrJournal", err)
 	}

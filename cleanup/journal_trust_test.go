@@ -27,11 +27,11 @@ import (
 // with one line of ErrJournal that mentions want.
 func refuseJournal(t *testing.T, name, want string) {
 	t.Helper()
-	_, err := cleanup.OpenJournal(afero.NewOsFs(), name, "media")
+	_, err := cleanup.OpenJournal(afero.NewOsFs(), name, cleanup.TestMedia)
 	if !errors.Is(err, cleanup.ErrJournal) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("OpenJournal: %v; want one line of ErrJournal saying %q", err, want)
 	}
-	_, err = cleanup.ReadJournal(afero.NewOsFs(), name, "media", time.Now(), time.Minute)
+	_, err = cleanup.ReadJournal(afero.NewOsFs(), name, &cleanup.TestMedia, time.Minute)
 	if !errors.Is(err, cleanup.ErrJournal) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("ReadJournal: %v; want one line of ErrJournal saying %q", err, want)
 	}
@@ -144,20 +144,20 @@ func futureBatch(t *testing.T, text string) {
 		before := time.Now()
 		j := openJournal(t, fsys, name)
 		after := time.Now()
-		s := j.Summary(after, time.Hour)
+		s := cleanup.SummaryAt(j, after, time.Hour)
 		if s.Due != 0 || s.Waiting != 2 || s.NextDue.Before(before.Add(time.Hour)) || s.NextDue.After(after.Add(time.Hour)) {
 			t.Errorf("first sight between %s and %s: %+v; want 2 waiting, due a grace after it", before, after, s)
 		}
 		if err := j.Close(); err != nil {
 			t.Fatal(err)
 		}
-		first, err := cleanup.ReadJournal(fsys, name, "media", after, time.Hour)
+		first, err := cleanup.ReadJournalAt(fsys, name, &cleanup.TestMedia, after, time.Hour)
 		if err != nil || !first.NextDue.Equal(s.NextDue) {
 			t.Fatalf("read back: %+v, %v; want next due %s", first, err, s.NextDue)
 		}
 		for run := 2; run <= 3; run++ {
 			j := openJournal(t, fsys, name)
-			if got := j.Summary(time.Now(), time.Hour); !got.NextDue.Equal(first.NextDue) || got.Waiting != 2 {
+			if got := j.Summary(time.Hour); !got.NextDue.Equal(first.NextDue) || got.Waiting != 2 {
 				t.Errorf("run %d: %+v; want the 2 files due at %s, a grace after the first sight", run, got, first.NextDue)
 			}
 			if err := j.Close(); err != nil {
@@ -165,7 +165,7 @@ func futureBatch(t *testing.T, text string) {
 			}
 		}
 		// Once the grace has passed since the first sight, they are due.
-		if got, err := cleanup.ReadJournal(fsys, name, "media", first.NextDue, time.Hour); err != nil || got.Due != 2 {
+		if got, err := cleanup.ReadJournalAt(fsys, name, &cleanup.TestMedia, first.NextDue, time.Hour); err != nil || got.Due != 2 {
 			t.Errorf("a grace after the first sight: %+v, %v; want 2 due", got, err)
 		}
 	})
@@ -189,14 +189,14 @@ func TestJournalLongLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertEqual(t, "read back", pendingPaths(t, fsys, name), []string{"stl/short.stl", long, "stl/after.stl"})
-		if s, err := cleanup.ReadJournal(fsys, name, "media", time.Now(), 0); err != nil || s.Due != 3 {
+		if s, err := cleanup.ReadJournal(fsys, name, &cleanup.TestMedia, 0); err != nil || s.Due != 3 {
 			t.Errorf("ReadJournal: %+v, %v; want 3 due", s, err)
 		}
 
 		// The next run reads it, finishes the first batch, and compacts
 		// the journal: the long line goes through the compaction whole.
 		j = openJournal(t, fsys, name)
-		if got := j.Summary(time.Now(), 0).Due; got != 3 {
+		if got := j.Summary(0).Due; got != 3 {
 			t.Errorf("reopened: %d due, want 3", got)
 		}
 		if err := j.Finish(nil, one); err != nil {
@@ -207,7 +207,7 @@ func TestJournalLongLine(t *testing.T) {
 		}
 		assertEqual(t, "after compaction", pendingPaths(t, fsys, name), []string{long, "stl/after.stl"})
 		j = openJournal(t, fsys, name)
-		if got := j.Summary(time.Now(), 0).Due; got != 2 {
+		if got := j.Summary(0).Due; got != 2 {
 			t.Errorf("after compaction: %d due, want 2", got)
 		}
 		j.Close()
@@ -282,7 +282,7 @@ func TestJournalCreatedByAnotherRunMeanwhile(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "db.sqlite3.cleanup-stale-pending")
 	fsys := &racingFs{Fs: afero.NewOsFs()}
-	j, err := cleanup.OpenJournal(fsys, name, filepath.Join(dir, "media"))
+	j, err := cleanup.OpenJournal(fsys, name, cleanup.Media{Name: filepath.Join(dir, "media")})
 	if err != nil {
 		t.Fatalf("open a journal created meanwhile: %v", err)
 	}

@@ -56,7 +56,7 @@ func memSlugs(t *testing.T, mem *storetest.Memory) []string {
 // one from a minute ago stays. (A zero Now used to delete nothing.)
 func TestZeroNowIsTheClock(t *testing.T) {
 	mem, db, media := libraryInstall(t)
-	j, err := cleanup.OpenJournal(afero.NewMemMapFs(), "journal", "media")
+	j, err := cleanup.OpenJournal(afero.NewMemMapFs(), "journal", cleanup.TestMedia)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestZeroNowIsTheClock(t *testing.T) {
 // in the journal, and the report says so.
 func TestZeroFileGraceIsTheDefault(t *testing.T) {
 	mem, db, media := libraryInstall(t)
-	j, err := cleanup.OpenJournal(afero.NewMemMapFs(), "journal", "media")
+	j, err := cleanup.OpenJournal(afero.NewMemMapFs(), "journal", cleanup.TestMedia)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestZeroFileGraceIsTheDefault(t *testing.T) {
 // methods fail instead of panicking.
 func TestBadOptionsAreRefused(t *testing.T) {
 	mem, db, media := libraryInstall(t)
-	j, err := cleanup.OpenJournal(afero.NewMemMapFs(), "journal", "media")
+	j, err := cleanup.OpenJournal(afero.NewMemMapFs(), "journal", cleanup.TestMedia)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestBadOptionsAreRefused(t *testing.T) {
 	if err := zero.Close(); !errors.Is(err, cleanup.ErrJournal) {
 		t.Errorf("Close on a zero Journal: %v", err)
 	}
-	_, err = cleanup.Sweep(context.Background(), db, media, cleanup.SweepOptions{Grace: -time.Hour})
+	_, err = sweep(t, db, media, cleanup.SweepOptions{Grace: -time.Hour})
 	if !errors.Is(err, cleanup.ErrOptions) {
 		t.Errorf("Sweep with a negative grace: %v", err)
 	}

@@ -121,7 +121,7 @@ func TestLinksAndAliases(t *testing.T) {
 	}
 	before := onDisk(t, media)
 	for _, dir := range []string{"uploads", "stl"} {
-		srep, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), root,
+		srep, err := sweep(t, dbtest.Open(t, dsn, false), root,
 			cleanup.SweepOptions{Now: time.Now().Add(time.Hour), Grace: cleanup.None, UploadDir: dir})
 		if err != nil {
 			t.Fatal(err)

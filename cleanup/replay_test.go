@@ -23,11 +23,11 @@ import (
 // crashedAt is when the interrupted run of these tests wrote its batch.
 var crashedAt = refNow.Add(-time.Minute)
 
-// leftJournal writes the journal that a run killed after writing one batch
-// of files leaves behind.
-func leftJournal(t *testing.T, jfs afero.Fs, name string, files ...string) {
+// leftJournal writes the journal that a run of version 1 killed after
+// writing one batch of files, at at, leaves behind.
+func leftJournal(t *testing.T, jfs afero.Fs, name string, at time.Time, files ...string) {
 	t.Helper()
-	text := "cleanup-stale pending removals v1 media-root=\"media\"\nbatch 9 " + crashedAt.Format(time.RFC3339Nano) + "\n"
+	text := "cleanup-stale pending removals v1 media-root=\"media\"\nbatch 9 " + at.Format(time.RFC3339Nano) + "\n"
 	for _, f := range files {
 		text += "file \"" + f + "\"\n"
 	}
@@ -79,7 +79,7 @@ func TestReplayInMemory(t *testing.T) {
 	dbtest.Insert(t, dbtest.DB(t, dsn), replayRows...)
 	media, jfs := afero.NewMemMapFs(), afero.NewMemMapFs()
 	writeReplayMedia(t, media)
-	leftJournal(t, jfs, journalName, replayFiles...)
+	leftJournal(t, jfs, journalName, crashedAt, replayFiles...)
 
 	rep, err := runJournaled(t, dbtest.Open(t, dsn, false), media, jfs, fast(24, refNow))
 	if err != nil {
@@ -117,14 +117,16 @@ func TestReplayOnDisk(t *testing.T) {
 	defer root.Close()
 	writeReplayMedia(t, afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "media")))
 	jname := dbPath + ".cleanup-stale-pending"
-	leftJournal(t, afero.NewOsFs(), jname, replayFiles...)
+	// A journal of version 1 has no identities: its entries take only a
+	// file born before their batch, and a disk's files were born just now.
+	leftJournal(t, afero.NewOsFs(), jname, time.Now().Add(time.Minute), replayFiles...)
 
 	db, err := store.Open(context.Background(), dbPath, store.Options{BusyTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	j, err := cleanup.OpenJournal(afero.NewOsFs(), jname, "media")
+	j, err := cleanup.OpenJournal(afero.NewOsFs(), jname, cleanup.TestMedia)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestJournalFullDisk(t *testing.T) {
 	)
 	media := afero.NewMemMapFs()
 	fstest.Write(t, media, "stl/a.stl", "stl/b.stl")
-	j, err := cleanup.OpenJournal(fullDiskFs{afero.NewMemMapFs()}, journalName, "media")
+	j, err := cleanup.OpenJournal(fullDiskFs{afero.NewMemMapFs()}, journalName, cleanup.TestMedia)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package cleanup
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestBatchSizeByLocking(t *testing.T) {
 		{true, []int{300, 0, 0}, "[1000 300 150]"},
 	} {
 		db := &sizingDB{DB: face(t), whole: tc.whole, fits: tc.fits, took: 100 * time.Millisecond}
-		j, err := OpenJournal(afero.NewMemMapFs(), "journal", "media")
+		j, err := OpenJournal(afero.NewMemMapFs(), "journal", TestMedia)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,11 +78,10 @@ func face(t *testing.T) store.DB {
 	return db
 }
 
-func (d *sizingDB) LocksWholeDatabase() bool                              { return d.whole }
-func (d *sizingDB) AnyStaleFile(context.Context, time.Time) (bool, error) { return false, nil }
-func (d *sizingDB) EachFile(_ context.Context, after int64, _ func(int64, string) error) (int64, error) {
-	return after, nil
-}
+func (d *sizingDB) LocksWholeDatabase() bool { return d.whole }
+
+// Named finds no row: the fakes' rows are all deleted.
+func (d *sizingDB) Named(context.Context, []string, []string, func(string) error) error { return nil }
 
 func (d *sizingDB) DeleteBatch(_ context.Context, req protocol.Request) (protocol.Deleted, error) {
 	i := len(d.sizes)
@@ -96,38 +96,49 @@ func (d *sizingDB) DeleteBatch(_ context.Context, req protocol.Request) (protoco
 // TestRemovalOverlapsRowLockTransactions: where a transaction locks only
 // its own rows (PostgreSQL), a batch's files go while the next batch's
 // transaction runs; where it locks the whole database (SQLite), they are
-// gone before it begins. The first batch's file removal waits here for
-// the second batch's transaction, which a run on SQLite never starts
-// before it (the wait gives up after a minute, and the order shows it).
+// gone before it begins. Each batch holds maxFilesPerBatch files, which
+// the run takes through the gate as one group. The first batch's first
+// removal waits here for the second batch's transaction, which a run on
+// SQLite never starts before it (the wait gives up after a minute, and
+// the order shows it).
 func TestRemovalOverlapsRowLockTransactions(t *testing.T) {
 	for _, whole := range []bool{false, true} {
 		var mu sync.Mutex
 		var events []string
 		note := func(e string) { mu.Lock(); events = append(events, e); mu.Unlock() }
 		release := make(chan struct{})
-		media := &blockingFs{Fs: afero.NewMemMapFs(), block: "a.stl", release: release, note: note}
+		db := &filesDB{sizingDB: sizingDB{DB: face(t)}, whole: whole, note: note, release: release}
+		media := &blockingFs{Fs: afero.NewMemMapFs(), release: release, note: note}
+		for b := range 2 {
+			var batch []string
+			for i := range maxFilesPerBatch {
+				batch = append(batch, fmt.Sprintf("b%d/%04d.stl", b+1, i))
+			}
+			db.files = append(db.files, batch)
+			media.watch = append(media.watch, batch[0])
+			for _, f := range batch {
+				if err := afero.WriteFile(media.Fs, f, []byte("solid"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		media.block = media.watch[0]
 		if whole {
 			close(release)
 		}
-		for _, f := range []string{"a.stl", "b.stl"} {
-			if err := afero.WriteFile(media.Fs, f, []byte("solid"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		db := &filesDB{sizingDB: sizingDB{DB: face(t)}, whole: whole, files: []string{"a.stl", "b.stl"}, note: note, release: release}
-		j, err := OpenJournal(afero.NewMemMapFs(), "journal", "media")
+		j, err := OpenJournal(afero.NewMemMapFs(), "journal", TestMedia)
 		if err != nil {
 			t.Fatal(err)
 		}
 		opt := Options{TTLHours: 24, Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), BatchSize: 1000, Workers: 1, FileGrace: None}
 		rep, err := Run(context.Background(), db, media, j, opt)
 		j.Close()
-		if err != nil || rep.Deleted != 2 || len(rep.Failures) != 0 {
+		if err != nil || rep.Deleted != 2*maxFilesPerBatch || len(rep.Failures) != 0 {
 			t.Fatalf("whole database %v: Run = %+v, %v", whole, rep, err)
 		}
-		want := "[batch 1 removed a.stl batch 2 removed b.stl]"
+		want := "[batch 1 removed b1/0000.stl batch 2 removed b2/0000.stl]"
 		if !whole {
-			want = "[batch 1 batch 2 removed a.stl removed b.stl]"
+			want = "[batch 1 batch 2 removed b1/0000.stl removed b2/0000.stl]"
 		}
 		if got := fmt.Sprint(events); got != want {
 			t.Errorf("whole database %v: %s, want %s", whole, got, want)
@@ -135,28 +146,19 @@ func TestRemovalOverlapsRowLockTransactions(t *testing.T) {
 	}
 }
 
-// filesDB is a database whose stale rows are one batch per file in files,
-// each handed to Prepare and deleted as Prepare lets it go. The second
-// batch lets the first batch's removal go on (release).
+// filesDB is a database whose stale rows are one batch per element of
+// files, each handed to Prepare and deleted as Prepare lets it go. The
+// second batch lets the first batch's removal go on (release).
 type filesDB struct {
 	sizingDB
 	whole   bool
-	files   []string
+	files   [][]string
 	batches int
 	note    func(string)
 	release chan struct{}
 }
 
-func (d *filesDB) LocksWholeDatabase() bool                              { return d.whole }
-func (d *filesDB) AnyStaleFile(context.Context, time.Time) (bool, error) { return true, nil }
-func (d *filesDB) EachFile(_ context.Context, after int64, fn func(int64, string) error) (int64, error) {
-	for i, f := range d.files {
-		if err := fn(int64(i+1), f); err != nil {
-			return after, err
-		}
-	}
-	return int64(len(d.files)), nil
-}
+func (d *filesDB) LocksWholeDatabase() bool { return d.whole }
 
 func (d *filesDB) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.Deleted, error) {
 	d.batches++
@@ -165,7 +167,11 @@ func (d *filesDB) DeleteBatch(ctx context.Context, req protocol.Request) (protoc
 	if i == 2 && !d.whole {
 		close(d.release)
 	}
-	p, err := req.Prepare(ctx, []store.Submission{{ID: int64(i), Slug: fmt.Sprint("s", i), Status: "identifying", File: d.files[i-1]}})
+	var rows []store.Submission
+	for k, f := range d.files[i-1] {
+		rows = append(rows, store.Submission{ID: int64(i*100000 + k), Slug: fmt.Sprint("s", i, "-", k), Status: "identifying", File: f})
+	}
+	p, err := req.Prepare(ctx, rows)
 	if err != nil {
 		return protocol.Deleted{}, err
 	}
@@ -177,10 +183,11 @@ func (d *filesDB) DeleteBatch(ctx context.Context, req protocol.Request) (protoc
 }
 
 // blockingFs holds the removal of block until release is closed, for a
-// minute at most, and notes each removal once done.
+// minute at most, and notes each removal of a file in watch once done.
 type blockingFs struct {
 	afero.Fs
 	block   string
+	watch   []string // the removals that are noted
 	release chan struct{}
 	note    func(string)
 }
@@ -193,6 +200,8 @@ func (f *blockingFs) Remove(name string) error {
 		}
 	}
 	err := f.Fs.Remove(name)
-	f.note("removed " + name)
+	if slices.Contains(f.watch, name) {
+		f.note("removed " + name)
+	}
 	return err
 }

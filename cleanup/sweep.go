@@ -14,15 +14,14 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 // Defaults of an orphan sweep.
 const (
-	// DefaultSweepBatch is how many orphans a sweep removes after one read
-	// of the rows added meanwhile.
-	DefaultSweepBatch = 200
+	// DefaultSweepBatch is how many files a sweep judges with one scan of
+	// the table.
+	DefaultSweepBatch = maxFilesPerBatch
 	// DefaultSweepGrace spares a day's uploads.
 	DefaultSweepGrace = 24 * time.Hour
 	// DefaultUploadDir is where the web app puts its uploads (Django's
@@ -44,16 +43,18 @@ type SweepOptions struct {
 	// (DefaultUploadDir).
 	UploadDir string
 	DryRun    bool
-	// Batch is how many orphans are removed after one read of the rows
-	// added meanwhile (DefaultSweepBatch).
+	// Batch is how many files one scan of the table judges
+	// (DefaultSweepBatch).
 	Batch int
 	Log   *slog.Logger
 	// Orphan, if set, is called for each orphan found, before it is
 	// removed (or, in a dry run, instead).
 	Orphan func(path string) error
-	// TempDir is where the sweep may spill its set of the table's files
+	// TempDir is where the sweep may spill its set of the journal's files
 	// when it is too large for memory; "" means the system's.
 	TempDir string
+	// Workers is how many files are removed at once (DefaultWorkers).
+	Workers int
 }
 
 // SweepReport is what a sweep did. Its JSON form is the --json output.
@@ -61,9 +62,12 @@ type SweepReport struct {
 	DryRun    bool   `json:"dry_run"`
 	UploadDir string `json:"upload_dir"`
 	Grace     string `json:"grace"`
-	// Scanned counts the files looked at; Orphans those that no row uses
-	// and that are older than the grace period; Removed those removed.
+	// Scanned counts the files looked at; Listed those that the journal
+	// lists (they wait for their grace, and are not orphans yet); Orphans
+	// those that no row uses and that are older than the grace period;
+	// Removed those removed.
 	Scanned  int64          `json:"scanned"`
+	Listed   int64          `json:"listed"`
 	Orphans  int64          `json:"orphans"`
 	Removed  int64          `json:"removed"`
 	Failed   int64          `json:"failed"`
@@ -80,19 +84,25 @@ type SweepFailure struct {
 var ErrNoUploadDir = errors.New("upload directory not found")
 
 // Sweep removes the files under MEDIA_ROOT/UploadDir that no row
-// references and that are older than the grace period.
+// references, that are older than the grace period, and that the journal j
+// does not list: a file waiting out its file grace is not an orphan yet.
+// For a real sweep, j is the database's journal, opened (and so locked,
+// against a cleanup run at the same time) by OpenJournal; a dry run gives
+// one opened by ReadOnlyJournal.
 //
-// It first reads every row's file once (short reads, 8 bytes a row), then
-// walks the upload directory a chunk of entries at a time, never following
-// a symlink. Files are compared by what they are (fs.Keys), so that an
-// upload directory given through an alias, or a row that names a file
-// through a symlink, spares the file. Before each chunk of removals it
-// reads the rows added since. In a dry run nothing is removed.
-func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (*SweepReport, error) {
+// It walks the upload directory a chunk of entries at a time, never
+// following a symlink, and takes the files through the removal gate a
+// chunk at a time (see gate): one scan of the table asks which rows name
+// them, by every spelling that reaches them, and a file goes only if it is
+// still the file found. In a dry run nothing is removed.
+func Sweep(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt SweepOptions) (*SweepReport, error) {
 	rep := &SweepReport{DryRun: opt.DryRun, Failures: []SweepFailure{}}
 	opt, err := opt.resolve()
 	if err == nil && media == nil {
 		err = fmt.Errorf("%w: no media file system", ErrOptions)
+	}
+	if err == nil {
+		err = j.opened()
 	}
 	if err != nil {
 		return rep, err
@@ -109,14 +119,12 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (
 	if fi, err := media.Stat(dir); err != nil || !fi.IsDir() {
 		return rep, fmt.Errorf("%w: %s", ErrNoUploadDir, dir)
 	}
-	keys := fs.NewKeys(media)
-	defer keys.Close()
-	refs, err := loadReferences(ctx, pdb, keys, spill{dir: opt.TempDir})
+	listed, err := j.listed(spill{dir: opt.TempDir})
 	if err != nil {
 		return rep, err
 	}
-	defer refs.close()
-	s := &sweeper{db: pdb, media: media, opt: opt, rep: rep, refs: refs, keys: keys}
+	defer listed.close()
+	s := &sweeper{gate: &gate{db: pdb, media: media, workers: opt.Workers}, opt: opt, rep: rep, listed: listed}
 	if err := walkFiles(ctx, media, dir, s.visit); err != nil {
 		return rep, err
 	}
@@ -126,7 +134,7 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, opt SweepOptions) (
 // resolve checks o and fills in its defaults. In what it returns, a zero
 // Grace means none.
 func (o SweepOptions) resolve() (SweepOptions, error) {
-	if o.Grace < None || o.Batch < 0 {
+	if o.Grace < None || o.Batch < 0 || o.Workers < 0 {
 		return o, fmt.Errorf("%w: Grace %s, Batch %d: a duration is 0 (the default), positive, or None",
 			ErrOptions, o.Grace, o.Batch)
 	}
@@ -135,6 +143,7 @@ func (o SweepOptions) resolve() (SweepOptions, error) {
 	}
 	o.Grace = orNone(o.Grace, DefaultSweepGrace)
 	o.Batch = or(o.Batch, DefaultSweepBatch)
+	o.Workers = or(o.Workers, DefaultWorkers)
 	o.UploadDir = or(o.UploadDir, DefaultUploadDir)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -143,13 +152,11 @@ func (o SweepOptions) resolve() (SweepOptions, error) {
 }
 
 type sweeper struct {
-	db      protocol.DB
-	media   afero.Fs
+	gate    *gate
 	opt     SweepOptions
 	rep     *SweepReport
-	refs    *references
-	keys    fs.Keys
-	pending []string // orphans waiting for the next write transaction
+	listed  *listedSet
+	pending []string // files to judge with the next scan
 }
 
 func (s *sweeper) visit(ctx context.Context, p string, fi iofs.FileInfo) error {
@@ -157,56 +164,85 @@ func (s *sweeper) visit(ctx context.Context, p string, fi iofs.FileInfo) error {
 	if fs.Fresh(fi, s.opt.Now, s.opt.Grace) {
 		return nil
 	}
-	if used, err := s.refs.has(s.keys, p); used || err != nil {
+	if listed, err := s.listed.paths.has(p); listed || err != nil {
+		s.rep.Listed += b2i(listed)
 		return err
 	}
-	s.rep.Orphans++
-	if s.opt.Orphan != nil {
-		if err := s.opt.Orphan(p); err != nil {
-			return err
-		}
-	}
-	if s.opt.DryRun {
-		return nil
-	}
-	s.pending = append(s.pending, p)
-	if len(s.pending) < s.opt.Batch {
+	if s.pending = append(s.pending, p); len(s.pending) < s.opt.Batch {
 		return nil
 	}
 	return s.flush(ctx)
 }
 
-// flush removes the pending orphans, sparing any that a row added since
-// the scan now uses. It holds no lock while it removes files: an orphan is
-// older than the grace period, and the rows added since the scan, read
-// just before, are the only ones that could have come to name it.
+// flush takes the files found since the last flush through the gate: it
+// notes what each is, spares those that the journal lists under another
+// spelling, asks the table which rows name them, and removes the orphans
+// (in a dry run, only reports them).
 func (s *sweeper) flush(ctx context.Context) error {
 	if len(s.pending) == 0 {
 		return nil
 	}
 	defer func() { s.pending = s.pending[:0] }()
-	if err := s.refs.readNew(ctx, s.db, s.keys); err != nil {
-		return err
-	}
-	var orphans []string
-	for _, p := range s.pending {
-		used, err := s.refs.has(s.keys, p)
+	var chunk []entry
+	for i, in := range fs.Inspect(ctx, s.gate.media, s.pending) {
+		listed, err := s.listed.ids.has(in.ID.String())
 		if err != nil {
 			return err
 		}
-		if !used {
-			orphans = append(orphans, p)
+		switch {
+		case in.ID.IsMissing():
+		case listed:
+			s.rep.Listed++
+		default:
+			chunk = append(chunk, entry{path: s.pending[i], id: in.ID})
 		}
 	}
-	for i, err := range removeNow(s.media, orphans) {
-		if err != nil {
-			s.opt.Log.Error("cannot remove orphan file", "path", orphans[i], "error", err)
-			addFailure(&s.rep.Failed, &s.rep.Failures, SweepFailure{Path: orphans[i], Error: err.Error()})
+	out := make([]verdict, len(chunk))
+	if err := s.gate.judge(ctx, chunk, out); err != nil {
+		return err
+	}
+	var orphans []entry
+	for i, e := range chunk {
+		if out[i].used || out[i].unknown {
 			continue
 		}
-		s.rep.Removed++
+		s.rep.Orphans++
+		if s.opt.Orphan != nil {
+			if err := s.opt.Orphan(e.path); err != nil {
+				return err
+			}
+		}
+		orphans = append(orphans, e)
+	}
+	if s.opt.DryRun {
+		return nil
+	}
+	// Through the whole gate again: a row committed since the judgment
+	// above keeps its file.
+	verdicts, err := s.gate.pass(ctx, orphans)
+	if err != nil {
+		return err
+	}
+	for i, v := range verdicts {
+		switch {
+		case v.used, v.unknown:
+		case v.result.Outcome == fs.Removed:
+			s.rep.Removed++
+		case v.result.Outcome == fs.Failed:
+			s.opt.Log.Error("cannot remove orphan file", "path", orphans[i].path, "error", v.result.Err)
+			addFailure(&s.rep.Failed, &s.rep.Failures, SweepFailure{Path: orphans[i].path, Error: v.result.Err.Error()})
+		case v.result.Outcome == fs.Replaced:
+			s.opt.Log.Warn("orphan written again since it was found; left in place", "path", orphans[i].path)
+		}
 	}
 	return nil
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // walkFiles calls fn for every regular file under dir, reading each

@@ -1,7 +1,6 @@
 package cleanup_test
 
 import (
-	"context"
 	"syscall"
 	"testing"
 	"time"
@@ -55,7 +54,7 @@ func TestSweep(t *testing.T) {
 	var listed []string
 	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl", DryRun: true,
 		Orphan: func(p string) error { listed = append(listed, p); return nil }}
-	rep, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, true), media, opt)
+	rep, err := sweep(t, dbtest.Open(t, dsn, true), media, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +63,7 @@ func TestSweep(t *testing.T) {
 	assertEqual(t, "dry run counts", []int64{rep.Scanned, rep.Orphans, rep.Removed}, []int64{7, 3, 0})
 
 	opt.DryRun, listed = false, nil
-	rep, err = cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), media, opt)
+	rep, err = sweep(t, dbtest.Open(t, dsn, false), media, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +76,7 @@ func TestSweep(t *testing.T) {
 func TestSweepGraceNone(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
 	opt := cleanup.SweepOptions{Now: now, Grace: cleanup.None, UploadDir: "stl"}
-	if _, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), media, opt); err != nil {
+	if _, err := sweep(t, dbtest.Open(t, dsn, false), media, opt); err != nil {
 		t.Fatal(err)
 	}
 	assertEqual(t, "surviving files", fstest.Files(t, media), []string{"other/orphan-elsewhere.stl",
@@ -95,7 +94,7 @@ func TestSweepRowAddedMeanwhile(t *testing.T) {
 			}
 			return nil
 		}}
-	rep, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), media, opt)
+	rep, err := sweep(t, dbtest.Open(t, dsn, false), media, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +108,7 @@ func TestSweepFailure(t *testing.T) {
 	dsn, media, now := sweepInstall(t)
 	faulty := faultyFs{Fs: media, fail: map[string]syscall.Errno{"stl/2026/10/orphan-2.stl": syscall.EACCES}}
 	opt := cleanup.SweepOptions{Now: now, Grace: 24 * time.Hour, UploadDir: "stl"}
-	rep, err := cleanup.Sweep(context.Background(), dbtest.Open(t, dsn, false), faulty, opt)
+	rep, err := sweep(t, dbtest.Open(t, dsn, false), faulty, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func TestWrappedRootKeepsItsGuarantees(t *testing.T) {
 	}
 	run := func(t *testing.T, db store.DB, media afero.Fs) *cleanup.Report {
 		t.Helper()
-		j, err := cleanup.OpenJournal(afero.NewMemMapFs(), "journal", "media")
+		j, err := cleanup.OpenJournal(afero.NewMemMapFs(), "journal", cleanup.TestMedia)
 		if err != nil {
 			t.Fatal(err)
 		}

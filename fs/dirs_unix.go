@@ -3,6 +3,7 @@
 package fs
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -57,6 +58,10 @@ func (c *dirs) open(parent string) (*dir, error) {
 		return d, nil
 	}
 	f, err := c.root.Open(parent)
+	if errors.Is(err, syscall.ENAMETOOLONG) {
+		// No directory can have such a name, so none is there.
+		return nil, &os.PathError{Op: "open", Path: parent, Err: os.ErrNotExist}
+	}
 	if err != nil {
 		return nil, err
 	}

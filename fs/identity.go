@@ -62,7 +62,7 @@ func (id FileID) IsZero() bool { return id.kind == idNone }
 func (id FileID) IsMissing() bool { return id.kind == idMissing }
 
 // String is id's text form, which ParseFileID reads back: what the journal
-// writes after each file. BornBefore has none: it is never written.
+// writes after each file.
 func (id FileID) String() string {
 	switch id.kind {
 	case idMissing:
@@ -111,6 +111,12 @@ func ParseFileID(s string) (FileID, error) {
 			return bad()
 		}
 		return FileID{kind: idInode, dev: dev, ino: ino, t: t, birth: f[2][0] == 'b'}, nil
+	case "before":
+		t, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil {
+			return bad()
+		}
+		return FileID{kind: idBefore, t: t}, nil
 	case "stamp":
 		f := strings.Split(rest, ":")
 		if len(f) != 2 {

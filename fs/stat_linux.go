@@ -9,8 +9,8 @@ func statAt(dirfd int, base string) (seen, error) {
 	var st unix.Statx_t
 	const mask = unix.STATX_BASIC_STATS | unix.STATX_BTIME
 	if err := unix.Statx(dirfd, base, unix.AT_SYMLINK_NOFOLLOW, mask, &st); err != nil {
-		if err == unix.ENOENT {
-			return seen{missing: true}, nil
+		if err == unix.ENOENT || err == unix.ENAMETOOLONG {
+			return seen{missing: true}, nil // no file can have such a name
 		}
 		return seen{}, err
 	}

@@ -9,8 +9,8 @@ import "golang.org/x/sys/unix"
 func statAt(dirfd int, base string) (seen, error) {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		if err == unix.ENOENT {
-			return seen{missing: true}, nil
+		if err == unix.ENOENT || err == unix.ENAMETOOLONG {
+			return seen{missing: true}, nil // no file can have such a name
 		}
 		return seen{}, err
 	}

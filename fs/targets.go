@@ -187,7 +187,7 @@ func Inspect(ctx context.Context, fsys afero.Fs, names []string) []Inspection {
 		for j, c := range clean {
 			s, err := observe(fsys, c)
 			if err == nil {
-				_, _, err = check(fsys, c)
+				err = Check(fsys, c)
 			}
 			got[j] = Inspection{ID: s.id(), Err: err}
 		}

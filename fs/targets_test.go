@@ -148,7 +148,7 @@ func TestFileIDText(t *testing.T) {
 	if err := afero.WriteFile(fsys, "a.stl", []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ids := []fs.FileID{fs.Missing, fs.Inspect(context.Background(), fsys, []string{"a.stl"})[0].ID}
+	ids := []fs.FileID{fs.Missing, fs.BornBefore(time.Unix(5, 6)), fs.Inspect(context.Background(), fsys, []string{"a.stl"})[0].ID}
 	mem := afero.NewMemMapFs()
 	afero.WriteFile(mem, "a.stl", []byte("x"), 0o644)
 	ids = append(ids, fs.Inspect(context.Background(), mem, []string{"a.stl"})[0].ID)
@@ -159,7 +159,7 @@ func TestFileIDText(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "none", "missing:", "inode:1:2", "inode:1:2:x3", "inode:-1:2:b3", "etag:", `etag:""`,
-		"etag:unquoted", "stamp:1", "stamp:1:-2", "before:5", "inode:1:2:b3:4"} {
+		"etag:unquoted", "stamp:1", "stamp:1:-2", "before:", "before:x", "inode:1:2:b3:4"} {
 		if id, err := fs.ParseFileID(bad); err == nil {
 			t.Errorf("ParseFileID(%q) = %v, want an error", bad, id)
 		}

@@ -43,24 +43,15 @@ func (b batch) keptIDs() []int64 {
 }
 
 // prepare hands b's files to req.Prepare and narrows b to the rows it lets
-// go. It returns the rows whose files the transaction reads back.
-func prepare(ctx context.Context, req protocol.Request, b *batch) (protocol.Others, error) {
+// go.
+func prepare(ctx context.Context, req protocol.Request, b *batch) error {
 	if req.Prepare == nil {
-		return protocol.Others{}, nil
+		return nil
 	}
 	p, err := req.Prepare(ctx, b.Files)
 	if err != nil {
-		return protocol.Others{}, err
+		return err
 	}
 	b.Files = p.Files
-	return p.Others, nil
-}
-
-// newRowsAfter is the id above which the rows of o are read in full: o's
-// After when it asks for new rows, else one that no row has.
-func newRowsAfter(o protocol.Others) int64 {
-	if o.ReadNew {
-		return o.After
-	}
-	return protocol.NoEnd
+	return nil
 }

@@ -12,8 +12,6 @@ import (
 const (
 	// listPage is how many rows of one status eachStale reads per query.
 	listPage = 1000
-	// filePage is how many rows eachFile reads per query.
-	filePage = 5000
 )
 
 // stalePage reads up to limit stale rows of one status with an id above
@@ -74,37 +72,4 @@ func (c *staleCursor) fill(ctx context.Context, page stalePage) error {
 		c.after = rows[len(rows)-1].ID
 	}
 	return nil
-}
-
-// fileRef is one row's file.
-type fileRef struct {
-	id   int64
-	file string
-}
-
-// filesPage reads up to limit rows with a file and an id above after, in
-// id order.
-type filesPage func(ctx context.Context, after int64, limit int) ([]fileRef, error)
-
-// eachFile calls fn for every row above id after that has a file, in id
-// order, and returns the highest id it saw (after, if none).
-//
-// Rows inserted later have higher ids: the web app's ids only grow. Callers
-// use that to find the rows that a scan could not see.
-func eachFile(ctx context.Context, page filesPage, after int64, fn func(id int64, file string) error) (int64, error) {
-	for {
-		refs, err := page(ctx, after, filePage)
-		if err != nil {
-			return after, fmt.Errorf("scan files: %w", err)
-		}
-		for _, r := range refs {
-			if err := fn(r.id, r.file); err != nil {
-				return after, err
-			}
-			after = r.id
-		}
-		if len(refs) < filePage {
-			return after, nil
-		}
-	}
 }

@@ -90,11 +90,6 @@ WHERE ctid = ANY((SELECT files FROM batch)::tid[])
 	// with a file that the caller let go, which this transaction holds
 	// locked since pgLockBatch.
 	pgDeleteAt = `DELETE FROM ` + Table + ` WHERE ctid = ANY($1::tid[])`
-
-	// pgOtherFiles reads the files of the rows in $2 (an array of ids) and
-	// of every row above id $1, through the primary key.
-	pgOtherFiles = `SELECT stl_file FROM ` + Table + `
-WHERE (id > $1 OR id = ANY($2)) AND stl_file <> ''`
 )
 
 // pgDeletedInTx counts the rows deleted from the table by this session,
@@ -137,7 +132,7 @@ func (d *pgDB) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.
 			}
 		}
 		del.Fileless, del.End, del.Fit = b.fileless, b.end, b.fit
-		files, others := b.files, protocol.Others{}
+		files := b.files
 		if req.Prepare != nil {
 			p, err := req.Prepare(ctx, b.submissions())
 			if err != nil {
@@ -146,7 +141,6 @@ func (d *pgDB) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.
 			if files, err = b.pick(p.Files); err != nil {
 				return err
 			}
-			others = p.Others
 		}
 		if err := deleteAt(ctx, tx, files); err != nil {
 			return err
@@ -155,13 +149,6 @@ func (d *pgDB) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.
 			del.Rows = append(del.Rows, f.Submission)
 		}
 		sortByID(del.Rows)
-		if len(del.Rows) == 0 || others.None() {
-			return nil
-		}
-		del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, pgOtherFiles, newRowsAfter(others), int8Array(others.IDs)))
-		if err != nil {
-			return fmt.Errorf("check shared files: %w", err)
-		}
 		return nil
 	})
 	if err != nil {
@@ -296,13 +283,4 @@ func encodeTID(t pgtype.TID) int64 {
 // before the first row.
 func decodeTID(end int64) pgtype.TID {
 	return pgtype.TID{BlockNumber: uint32(end >> 16), OffsetNumber: uint16(end & 0xffff), Valid: true}
-}
-
-// int8Array is ids as a parameter for `= ANY($n)` or `<> ALL($n)`: never
-// nil, which pgx would send as NULL, and `id <> ALL(NULL)` matches nothing.
-func int8Array(ids []int64) []int64 {
-	if ids == nil {
-		return []int64{}
-	}
-	return ids
 }

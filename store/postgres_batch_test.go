@@ -159,6 +159,10 @@ func TestPostgresReferenceDatabase(t *testing.T) {
 	}
 }
 
+// namedProbe is what sameReads asks Named: files that some rows name, and
+// some that none does.
+var namedProbe = []string{"stl/2026/11/s7-0000003.stl", "stl/2026/11/s7-0000017.stl", "stl/none.stl", ""}
+
 // sameReads fails unless the read methods of a and b agree at cutoff.
 func sameReads(t *testing.T, a, b store.DB, cutoff time.Time) {
 	t.Helper()
@@ -173,8 +177,13 @@ func sameReads(t *testing.T, a, b store.DB, cutoff time.Time) {
 		fmt.Fprintln(&s, "stats", st.ByStatus, st.Stale, st.Oldest, st.Since.UTC())
 		err = d.EachStale(ctx, cutoff, func(r store.Submission) error { fmt.Fprintln(&s, r); return nil })
 		fmt.Fprintln(&s, "stale", err)
-		maxID, err := proto(d).EachFile(ctx, 0, func(id int64, file string) error { fmt.Fprintln(&s, id, file); return nil })
-		fmt.Fprintln(&s, "files", maxID, err)
+		var named []string
+		err = proto(d).Named(ctx, namedProbe, []string{"stl/2026/11/s7-00001"}, func(file string) error {
+			named = append(named, file)
+			return nil
+		})
+		slices.Sort(named)
+		fmt.Fprintln(&s, "named", named, err)
 		return s.String()
 	}
 	if ra, rb := read(a), read(b); ra != rb {
@@ -264,30 +273,15 @@ func TestPostgresBatchHoldsItsRows(t *testing.T) {
 				t.Errorf("prepared %v; s3 is no longer stale", files)
 			}
 			// The caller keeps s1.
-			return protocol.Prepared{Others: protocol.Others{IDs: []int64{40}}}, nil
+			return protocol.Prepared{}, nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if del.Fileless != 1 || len(del.Rows) != 0 || len(del.OtherFiles) != 0 || del.LockHeld <= 0 {
+		if del.Fileless != 1 || len(del.Rows) != 0 || del.LockHeld <= 0 {
 			t.Errorf("deleted %+v, want s2 alone", del)
 		}
 		wantLeft(t, raw, "s1 s3 s4")
-	})
-	t.Run("others", func(t *testing.T) {
-		u, raw := dbtest.NewPostgres(t)
-		cutoff := stale3(t, raw)
-		d := dbtest.OpenPostgres(t, u, false)
-		del, err := deleteWith(d, cutoff, func(files []store.Submission) (protocol.Prepared, error) {
-			return protocol.Prepared{Files: files, Others: protocol.Others{IDs: []int64{10, 40}, After: 40, ReadNew: true}}, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(del.Fileless, del.Rows, del.OtherFiles) != "1 [{10 s1 identifying stl/s1.stl} {30 s3 rejected stl/s3.stl}] [stl/s1.stl]" {
-			t.Errorf("deleted %+v", del)
-		}
-		wantLeft(t, raw, "s4")
 	})
 	t.Run("inserted meanwhile", func(t *testing.T) {
 		u, raw := dbtest.NewPostgres(t)

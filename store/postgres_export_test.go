@@ -28,18 +28,20 @@ func PostgresWriteTx(ctx context.Context, d DB, fn func(context.Context, *sql.Tx
 // PostgresQueries are the statements the tool runs on the table on
 // PostgreSQL, by name, for their plans: the constants the code runs, not
 // copies, but for count stale, which CountStale builds where it runs it.
+// Named's scan is not among them: it scans, on purpose (see
+// TestPostgresNamedScans).
 func PostgresQueries(d DB) map[string]string {
 	r := d.(*pgDB).reads
 	return map[string]string{
-		"lock batch":     pgLockBatch,
-		"delete at":      pgDeleteAt,
-		"other files":    pgOtherFiles,
-		"dry-run page":   r.stalePageQuery(),
-		"any stale file": r.anyStaleFileQuery(),
-		"count stale":    `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("$1"),
-		"file page":      r.filePageQuery(),
+		"lock batch":   pgLockBatch,
+		"delete at":    pgDeleteAt,
+		"dry-run page": r.stalePageQuery(),
+		"count stale":  `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate("$1"),
 	}
 }
+
+// PostgresNamed is Named's statement on PostgreSQL.
+var PostgresNamed = pgNamed
 
 // SetConnectTimeout makes the databases opened from now on wait d for the
 // server when their URL sets no connect_timeout, and returns a function

@@ -32,17 +32,16 @@ func TestPostgresQueryPlans(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	cutoff := now.Add(-24 * time.Hour)
-	const statusIndex, pkey = "submissions_submission_status_86d9af3f", "submissions_submission_pkey"
+	const statusIndex = "submissions_submission_status_86d9af3f"
 	for _, tc := range []struct {
 		name  string
 		stale int
 		index map[string]string // query -> the index its plan must use, if any
 	}{
 		{"few stale", 20, map[string]string{
-			"lock batch": statusIndex, "dry-run page": statusIndex, "count stale": statusIndex,
-			"other files": pkey, "file page": pkey, "delete at": "Tid Scan",
+			"lock batch": statusIndex, "dry-run page": statusIndex, "count stale": statusIndex, "delete at": "Tid Scan",
 		}},
-		{"catch-up", 20000, map[string]string{"other files": pkey, "file page": pkey, "delete at": "Tid Scan"}},
+		{"catch-up", 20000, map[string]string{"delete at": "Tid Scan"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := dbtest.NewMemory(t)
@@ -61,14 +60,10 @@ func TestPostgresQueryPlans(t *testing.T) {
 					args = [][]any{{cutoff, tid(0, 0), 2000, 5000}, {cutoff, tid(200, 7), 20000, 5000}, {cutoff, tid(400, 0), 100, 5000}}
 				case "delete at":
 					args = [][]any{{[]pgtype.TID{tid(3, 5), tid(7, 1)}}}
-				case "other files":
-					args = [][]any{{49000, []int64{1, 200, 3000}}}
 				case "dry-run page":
 					args = [][]any{{cutoff, "identifying", 0, 1000}}
 				case "count stale":
 					args = [][]any{{cutoff}}
-				case "file page":
-					args = [][]any{{10000, 5000}}
 				}
 				for _, a := range args {
 					plan := explain(t, d, q, a...)

@@ -28,12 +28,18 @@ type dialect struct {
 	// text in SQLite (not the driver's guess at a time), the value in
 	// PostgreSQL.
 	rawTime func(col string) string
+	// named writes Named's statement and its arguments; paged, whether
+	// it reads a page of ids at a time (see Named).
+	named func(files, prefixes []string) (string, []any, error)
+	paged bool
 }
 
 var sqliteDialect = dialect{
 	param:   func(n int) string { return "?" + strconv.Itoa(n) },
 	timeArg: func(t time.Time) any { return FormatTime(t) },
 	rawTime: func(col string) string { return col + " || ''" },
+	named:   sqliteNamed,
+	paged:   true,
 }
 
 // CountStale returns how many rows are stale at cutoff, through the status
@@ -49,22 +55,6 @@ func (r reads) CountStale(ctx context.Context, cutoff time.Time) (int64, error) 
 
 func (r reads) countStaleQuery() string {
 	return `SELECT count(*) FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` + stalePredicate(r.param(1))
-}
-
-// AnyStaleFile reports whether a row stale at cutoff has a file. It walks
-// the status index, like CountStale, and stops at the first such row.
-func (r reads) AnyStaleFile(ctx context.Context, cutoff time.Time) (bool, error) {
-	var n int
-	err := r.db.QueryRowContext(ctx, r.anyStaleFileQuery(), r.timeArg(cutoff)).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("look for stale files: %w", err)
-	}
-	return n > 0, nil
-}
-
-func (r reads) anyStaleFileQuery() string {
-	return `SELECT count(*) FROM (SELECT 1 FROM ` + Table + ` WHERE status IN (` + staleStatusList + `) AND ` +
-		stalePredicate(r.param(1)) + ` AND stl_file <> '' LIMIT 1) AS t`
 }
 
 // EachStale calls fn for every row stale at cutoff, in id order (see
@@ -83,29 +73,4 @@ func (r reads) stalePageQuery() string {
 	return `SELECT id, slug, status, stl_file FROM ` + Table + `
 WHERE status = ` + r.param(2) + ` AND id > ` + r.param(3) + ` AND ` + stalePredicate(r.param(1)) + `
 ORDER BY id LIMIT ` + r.param(4)
-}
-
-// EachFile calls fn for every row above id after that has a file (see
-// eachFile). Each page is a search by rowid.
-func (r reads) EachFile(ctx context.Context, after int64, fn func(id int64, file string) error) (int64, error) {
-	return eachFile(ctx, func(ctx context.Context, after int64, limit int) ([]fileRef, error) {
-		rows, err := r.db.QueryContext(ctx, r.filePageQuery(), after, limit)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		page := make([]fileRef, 0, limit)
-		for rows.Next() {
-			var f fileRef
-			if err := rows.Scan(&f.id, &f.file); err != nil {
-				return nil, err
-			}
-			page = append(page, f)
-		}
-		return page, rows.Err()
-	}, after, fn)
-}
-
-func (r reads) filePageQuery() string {
-	return `SELECT id, stl_file FROM ` + Table + ` WHERE id > ` + r.param(1) + ` AND stl_file <> '' ORDER BY id LIMIT ` + r.param(2)
 }

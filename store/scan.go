@@ -28,23 +28,6 @@ func scanSubmissions(rows *sql.Rows, err error) ([]Submission, error) {
 	return out, nil
 }
 
-// scanStrings reads rows of one text column.
-func scanStrings(rows *sql.Rows, err error) ([]string, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
 func sortByID(rows []Submission) {
 	slices.SortFunc(rows, func(a, b Submission) int { return cmp.Compare(a.ID, b.ID) })
 }

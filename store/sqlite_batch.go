@@ -32,11 +32,6 @@ WHERE stl_file <> '' AND ` + sqliteInRange + ` ORDER BY id LIMIT ?4`
 	// sqliteDeleteAllBut is sqliteDeleteAll but for the ids in ?4 (a JSON
 	// array): the rows whose file the caller keeps.
 	sqliteDeleteAllBut = sqliteDeleteAll + ` AND id NOT IN (SELECT value FROM json_each(?4))`
-
-	// sqliteOtherFiles reads the files of the rows in ?2 (a JSON array of
-	// ids) and of every row above id ?1, all by rowid.
-	sqliteOtherFiles = `SELECT stl_file FROM ` + Table + `
-WHERE (id > ?1 OR id IN (SELECT value FROM json_each(?2))) AND stl_file <> ''`
 )
 
 // DeleteBatch deletes the next batch of stale rows (see protocol.DB). It
@@ -51,11 +46,10 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, req protocol.Request) (proto
 	if err != nil {
 		return protocol.Deleted{}, err
 	}
-	others, err := prepare(ctx, req, &b)
-	if err != nil {
+	if err := prepare(ctx, req, &b); err != nil {
 		return protocol.Deleted{}, err
 	}
-	del, err := d.deleteBatch(ctx, req.Cutoff, b, others)
+	del, err := d.deleteBatch(ctx, req.Cutoff, b)
 	del.End = b.End
 	return del, err
 }
@@ -107,27 +101,17 @@ func (d *sqliteDB) nextBatch(ctx context.Context, cutoff time.Time, after int64,
 // with a file are exactly those read, and one plain DELETE over the range
 // deletes the right rows. Otherwise each row with a file comes back and is
 // checked against b.Files.
-func (d *sqliteDB) deleteBatch(ctx context.Context, cutoff time.Time, b batch, others protocol.Others) (del protocol.Deleted, err error) {
+func (d *sqliteDB) deleteBatch(ctx context.Context, cutoff time.Time, b batch) (del protocol.Deleted, err error) {
 	c := FormatTime(cutoff)
 	err = writeTx(ctx, d.db, &del.LockHeld, sqliteCommitError, func(ctx context.Context, tx *sql.Tx) error {
 		var version int64
 		if err := tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&version); err != nil {
 			return fmt.Errorf("read data version: %w", err)
 		}
-		var err error
 		if version == b.Version {
-			err = deleteUnchanged(ctx, tx, c, b, &del)
-		} else {
-			err = deleteChanged(ctx, tx, c, b, &del)
+			return deleteUnchanged(ctx, tx, c, b, &del)
 		}
-		if err != nil || len(del.Rows) == 0 || others.None() {
-			return err
-		}
-		del.OtherFiles, err = scanStrings(tx.QueryContext(ctx, sqliteOtherFiles, newRowsAfter(others), jsonInts(others.IDs)))
-		if err != nil {
-			return fmt.Errorf("check shared files: %w", err)
-		}
-		return nil
+		return deleteChanged(ctx, tx, c, b, &del)
 	})
 	if err != nil {
 		return protocol.Deleted{LockHeld: del.LockHeld}, err

@@ -186,7 +186,11 @@ func (j *cleanupJob) once(ctx context.Context) error {
 // preview is the dry run: it lists what a real run would delete, and how
 // many removals an interrupted run left pending, and writes nothing.
 func (j *cleanupJob) preview(ctx context.Context, db store.DB, media afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
-	left, err := j.cfg.journalSummary(db, true)
+	m, err := j.cfg.media(media)
+	if err != nil {
+		return &cleanup.Report{}, err
+	}
+	left, err := j.cfg.journalSummary(db, &m)
 	if err != nil {
 		return &cleanup.Report{}, err
 	}
@@ -219,7 +223,11 @@ func (j *cleanupJob) run(ctx context.Context, db store.DB, media afero.Fs, opt c
 	if err != nil {
 		return &cleanup.Report{}, err
 	}
-	journal, err := cleanup.OpenJournal(afero.NewOsFs(), path, j.cfg.mediaID())
+	m, err := j.cfg.media(media)
+	if err != nil {
+		return &cleanup.Report{}, err
+	}
+	journal, err := cleanup.OpenJournal(afero.NewOsFs(), path, m)
 	if err != nil {
 		return &cleanup.Report{}, err
 	}

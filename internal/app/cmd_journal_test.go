@@ -18,23 +18,11 @@ import (
 // deletion of a batch committed: it lists files whose rows are gone.
 func crashJournal(t *testing.T, path, media string, files ...string) {
 	t.Helper()
-	abs, err := filepath.Abs(media)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := "cleanup-stale pending removals v1 media-root=" + jsonQuote(abs) + "\n" +
-		"batch 3 " + time.Now().UTC().Format(time.RFC3339Nano) + "\n"
-	for _, f := range files {
-		text += "file " + jsonQuote(f) + "\n"
-	}
+	text := journalHeader(t, media) + "batch 3 " + time.Now().UTC().Format(time.RFC3339Nano) + "\n" +
+		journalFiles(t, media, files...)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func jsonQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // writeOrphans creates files under media whose rows are gone.

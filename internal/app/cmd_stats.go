@@ -44,7 +44,7 @@ func statsAction(c *cli.Context) error {
 	if err != nil {
 		return runError{cfg.explain(err)}
 	}
-	left, err := cfg.journalSummary(db, false)
+	left, err := cfg.journalSummary(db, nil)
 	if err != nil {
 		return err
 	}

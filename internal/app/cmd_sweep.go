@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/afero"
 	"github.com/urfave/cli/v2"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 func sweepCommand() *cli.Command {
@@ -81,7 +83,16 @@ func sweepAction(c *cli.Context) error {
 			return err
 		},
 	}
-	rep, err := cleanup.Sweep(c.Context, db, media, opt)
+	journal, err := openSweepJournal(cfg, db, media, dryRun)
+	if errors.Is(err, cleanup.ErrJournalBusy) {
+		newLogger(c.App.ErrWriter).Info("a cleanup run is active on this database; sweep later", "error", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
+	rep, err := cleanup.Sweep(c.Context, db, media, journal, opt)
 	if errors.Is(err, cleanup.ErrNoUploadDir) {
 		return usageError{fmt.Errorf("%w under MEDIA_ROOT %s", err, cfg.mediaRoot)}
 	}
@@ -95,6 +106,30 @@ func sweepAction(c *cli.Context) error {
 		return errLeftBehind
 	}
 	return nil
+}
+
+// openSweepJournal opens db's journal for a sweep: locked, so that no
+// cleanup run works at the same time, for a real sweep; only read for a
+// dry run. The sweep spares every file that it lists.
+func openSweepJournal(cfg config, db store.DB, media afero.Fs, dryRun bool) (*cleanup.Journal, error) {
+	m, err := cfg.media(media)
+	if err != nil {
+		return nil, err
+	}
+	path, err := cfg.journalPath(db, !dryRun)
+	if err != nil {
+		return nil, err
+	}
+	var j *cleanup.Journal
+	if dryRun {
+		j, err = cleanup.ReadOnlyJournal(afero.NewOsFs(), path, m)
+	} else {
+		j, err = cleanup.OpenJournal(afero.NewOsFs(), path, m)
+	}
+	if err != nil && !errors.Is(err, cleanup.ErrJournalBusy) {
+		return nil, runError{err}
+	}
+	return j, err
 }
 
 // printSweep ends the output: a dry run's JSON list of files, if any, or

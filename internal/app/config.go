@@ -173,10 +173,9 @@ func (cfg config) openDB(ctx context.Context, readOnly bool) (store.DB, error) {
 	return db, nil
 }
 
-// mediaID names MEDIA_ROOT in the journal: its absolute path, or its
-// s3:// URL, so that a journal is never finished against another media
-// root.
-func (cfg config) mediaID() string {
+// mediaName names MEDIA_ROOT in the journal, for messages: its absolute
+// path, or its s3:// URL.
+func (cfg config) mediaName() string {
 	if fs.IsS3(cfg.mediaRoot) {
 		return strings.TrimRight(cfg.mediaRoot, "/")
 	}
@@ -184,6 +183,18 @@ func (cfg config) mediaID() string {
 		return abs
 	}
 	return cfg.mediaRoot
+}
+
+// media names the MEDIA_ROOT opened as fsys in the journal: by its name,
+// and by what it is (fs.RootID), so that a journal is never finished
+// against another media root, and is finished against the same root
+// reached another way.
+func (cfg config) media(fsys afero.Fs) (cleanup.Media, error) {
+	id, err := fs.RootID(fsys)
+	if err != nil {
+		return cleanup.Media{}, runError{fmt.Errorf("%w: %s: %v", fs.ErrNoMediaRoot, cfg.mediaRoot, err)}
+	}
+	return cleanup.Media{Name: cfg.mediaName(), ID: id}, nil
 }
 
 // openMedia opens MEDIA_ROOT: a directory, confined by os.Root, or an S3
@@ -227,17 +238,14 @@ func (cfg config) journalPath(db store.DB, create bool) (string, error) {
 // and waiting, without locking, creating or changing anything: what a
 // dry run and stats report. A dry run, which previews a real run, refuses
 // a journal left under another media root as the real run would; stats,
-// which may be run without --media-root, does not ask.
-func (cfg config) journalSummary(db store.DB, checkMedia bool) (cleanup.JournalSummary, error) {
+// which may be run without --media-root, passes no media and does not
+// ask.
+func (cfg config) journalSummary(db store.DB, media *cleanup.Media) (cleanup.JournalSummary, error) {
 	p, err := cfg.journalPath(db, false)
 	if err != nil {
 		return cleanup.JournalSummary{}, err
 	}
-	media := ""
-	if checkMedia {
-		media = cfg.mediaID()
-	}
-	s, err := cleanup.ReadJournal(afero.NewOsFs(), p, media, time.Now(), cfg.fileGrace)
+	s, err := cleanup.ReadJournal(afero.NewOsFs(), p, media, cfg.fileGrace)
 	if err != nil {
 		return s, runError{err}
 	}

@@ -331,6 +331,8 @@ func journaledFiles(t *testing.T, path string) []string {
 	}
 	var entries []entry
 	done := map[string]bool{}
+	doneFirst := map[string]int{} // "done 7 2": the first two files of batch 7
+	index := map[string]int{}
 	batch := ""
 	for _, line := range strings.Split(string(b), "\n") {
 		kind, arg, _ := strings.Cut(line, " ")
@@ -338,18 +340,26 @@ func journaledFiles(t *testing.T, path string) []string {
 		case "batch":
 			batch, _, _ = strings.Cut(arg, " ")
 		case "file":
-			p, err := strconv.Unquote(arg)
+			q, err := strconv.QuotedPrefix(arg)
 			if err != nil {
 				t.Fatalf("journal %s: %q: %v", path, line, err)
 			}
+			p, _ := strconv.Unquote(q)
 			entries = append(entries, entry{batch, p})
 		case "done":
-			done[arg] = true
+			seq, n, partial := strings.Cut(arg, " ")
+			if !partial {
+				done[seq] = true
+			} else if k, err := strconv.Atoi(n); err == nil {
+				doneFirst[seq] = max(doneFirst[seq], k)
+			}
 		}
 	}
 	var out []string
 	for _, e := range entries {
-		if !done[e.batch] {
+		i := index[e.batch]
+		index[e.batch]++
+		if !done[e.batch] && i >= doneFirst[e.batch] {
 			out = append(out, e.path)
 		}
 	}

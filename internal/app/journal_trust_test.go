@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/cleanup-stale/cleanup-stale/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,24 +28,59 @@ import (
 // nothing created, changed or deleted.
 
 // writeJournal writes, at path, a journal of one batch written at batch
-// (RFC 3339) and, unless gone is "", whose rows went at gone, listing
-// files under media; mode 0600, owned by this user.
+// (RFC 3339) and, unless gone is "", whose rows went at gone (on no boot
+// clock: a run stamps it again, see cleanup's instant), listing files
+// under media with their identities as they are now; mode 0600, owned by
+// this user.
 func writeJournal(t *testing.T, path, media, batch, gone string, files ...string) {
 	t.Helper()
-	abs, err := filepath.Abs(media)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := "cleanup-stale pending removals v2 media-root=" + strconv.Quote(abs) + "\nbatch 1 " + batch + "\n"
-	for _, f := range files {
-		text += "file " + strconv.Quote(f) + "\n"
-	}
+	text := journalHeader(t, media) + "batch 1 " + batch + "\n" + journalFiles(t, media, files...)
 	if gone != "" {
 		text += "gone 1 " + gone + "\n"
 	}
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// journalHeader is the first line of a journal of files under media.
+func journalHeader(t *testing.T, media string) string {
+	t.Helper()
+	abs, err := filepath.Abs(media)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := fs.NewRootFs(media)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	id, err := fs.RootID(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "cleanup-stale pending removals v3 media-root=" + strconv.Quote(abs) + " media-id=" + strconv.Quote(id) + "\n"
+}
+
+// journalFiles are the file records of files under media, each with its
+// identity as it is now: a file the run may remove. A path that is not
+// clean gets the identity of a missing file.
+func journalFiles(t *testing.T, media string, files ...string) string {
+	t.Helper()
+	root, err := fs.NewRootFs(media)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	var text string
+	for i, in := range fs.Inspect(context.Background(), root, files) {
+		id := in.ID
+		if id.IsZero() {
+			id = fs.Missing
+		}
+		text += "file " + strconv.Quote(files[i]) + " " + id.String() + "\n"
+	}
+	return text
 }
 
 // writeFiles creates files under dir, old enough for any grace.

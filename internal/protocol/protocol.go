@@ -19,12 +19,14 @@ type DB interface {
 	// the writers of the rows it locks (PostgreSQL). A run then leaves the
 	// database free between two transactions.
 	LocksWholeDatabase() bool
-	// AnyStaleFile reports whether a row that is stale at cutoff has a
-	// file: a run that will remove files reads the table's files first.
-	AnyStaleFile(ctx context.Context, cutoff time.Time) (bool, error)
-	// EachFile calls fn for every row above id after that has a file, in id
-	// order, in short reads, and returns the highest id it saw (or after).
-	EachFile(ctx context.Context, after int64, fn func(id int64, file string) error) (maxID int64, err error)
+	// Named calls fn with the file of every row that may name one of
+	// files: by its exact text; in a form that path.Clean would change
+	// (stl//a.stl), which the caller cleans and compares; or below one of
+	// prefixes (each ending in "/", or a whole name), symlinks whose
+	// targets the caller cannot see into. It is one scan of the table,
+	// on purpose: nothing indexes stl_file, and one scan answers for many
+	// files at once. It holds no write lock.
+	Named(ctx context.Context, files, prefixes []string, fn func(file string) error) error
 	// DeleteBatch deletes the next batch of stale rows (see Request), in
 	// one write transaction that it begins and commits. It calls
 	// req.Prepare once, with the batch's stale rows that have a file,
@@ -36,10 +38,8 @@ type DB interface {
 	// the transaction, so that nothing the caller does there holds off the
 	// web app. It then deletes every stale row of the batch without a
 	// file, and each row that Prepare let go while it still names the file
-	// read; the other rows with a file stay. In the same transaction it
-	// reads the files of the rows that Prepare's Others names, so that the
-	// caller can keep a file that a remaining row still uses. ctx can end
-	// the wait for the lock, but not a transaction once begun: that one
+	// read; the other rows with a file stay. ctx can end the wait for the
+	// lock, but not a transaction once begun: that one
 	// runs to its commit.
 	//
 	// On error, nothing of the batch was deleted, unless the error wraps
@@ -72,8 +72,6 @@ type Prepared struct {
 	// Files are the rows with a file that may be deleted, a subset of the
 	// rows Prepare received.
 	Files []Submission
-	// Others are the rows whose files the transaction reads back.
-	Others Others
 }
 
 // ErrCommitUnknown means that a write transaction's COMMIT failed in a way
@@ -99,28 +97,12 @@ type Submission struct {
 // NoEnd is the end of a batch that reaches past the last row.
 const NoEnd = int64(1<<63 - 1)
 
-// Others names the rows whose files DeleteBatch reads after deleting: the
-// rows in IDs, and, when ReadNew is set, every row above id After (those
-// that a caller's earlier scan of the table could not see). The zero
-// value names none.
-type Others struct {
-	IDs     []int64
-	After   int64
-	ReadNew bool
-}
-
-// None reports whether o names no row.
-func (o Others) None() bool { return len(o.IDs) == 0 && !o.ReadNew }
-
 // Deleted is what DeleteBatch did.
 type Deleted struct {
 	// Fileless counts the rows without a file that it deleted.
 	Fileless int64
 	// Rows are the rows with a file that it deleted, in id order.
 	Rows []Submission
-	// OtherFiles are the files of the rows that Others named and that are
-	// still there after the deletion, as stored.
-	OtherFiles []string
 	// LockHeld is how long the transaction held the write lock.
 	LockHeld time.Duration
 	// End is where the batch reached, in the store's own order (see

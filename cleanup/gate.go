@@ -1,0 +1,217 @@
+package cleanup
+
+import (
+	"context"
+	"path"
+
+	"github.com/spf13/afero"
+
+	"github.com/cleanup-stale/cleanup-stale/fs"
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
+)
+
+// gate is the one way that a file leaves MEDIA_ROOT (docs/design.md, The
+// removal gate). Every remover passes its files through it a chunk at a
+// time: a run's batches without a file grace, the due phase that finishes
+// the journal, and the sweep. For each chunk it
+//
+//  1. stops if the run was stopped: the chunk stays listed;
+//  2. asks the database which rows name each file now, by every spelling
+//     that reaches it (fs.FindAliases: the file's own, and those through
+//     directory and file symlinks, hard links and bind mounts), in one
+//     scan of the table: a row written back, a new row that took the name,
+//     another row that shares the file, each keeps it;
+//  3. removes each file that no row names, if it is still the file noted
+//     for it (fs.RemoveTargets, by its identity): a new upload that took a
+//     freed name, or an S3 key written again, is not the gate's to remove.
+//
+// What the gate found is each caller's to record: the journal notes, a
+// chunk at a time, what is finished.
+type gate struct {
+	db      protocol.DB
+	media   afero.Fs
+	workers int
+}
+
+// verdict is what the gate did with one file.
+type verdict struct {
+	// used: a row names the file, or another name of it: it stays, and
+	// is no longer the gate's.
+	used bool
+	// unknown: not every name of the file could be found (a tree whose
+	// links give it too many, a directory that could not be read): it
+	// stays, and a later pass asks again.
+	unknown bool
+	// result is what the removal did, when neither of the above.
+	result fs.Result
+}
+
+// finished reports whether the file is no longer pending: removed, gone,
+// another file at its name now, or still used by a row. A removal that
+// failed, or that a stop cut short, is not.
+func (v verdict) finished() bool {
+	if v.used {
+		return true
+	}
+	switch v.result.Outcome {
+	case fs.Removed, fs.Gone, fs.Replaced:
+		return true
+	}
+	return false
+}
+
+// pass takes chunk through the gate. An error means the database could
+// not be asked: nothing of the chunk was removed. A stop is no error: the
+// files it cut short fail with the context's error.
+func (g *gate) pass(ctx context.Context, chunk []entry) ([]verdict, error) {
+	out := make([]verdict, len(chunk))
+	if err := ctx.Err(); err != nil {
+		return cutShort(out, err), nil
+	}
+	if err := g.judge(ctx, chunk, out); err != nil {
+		if ctx.Err() != nil {
+			return cutShort(out, ctx.Err()), nil
+		}
+		return nil, err
+	}
+	g.remove(ctx, chunk, out)
+	return out, nil
+}
+
+// remove removes the files of chunk that judge found no row naming, by
+// their identities, and notes what each removal did in out.
+func (g *gate) remove(ctx context.Context, chunk []entry, out []verdict) {
+	var at []int
+	var targets []fs.Target
+	for i, e := range chunk {
+		if !out[i].used && !out[i].unknown {
+			at = append(at, i)
+			targets = append(targets, fs.Target{Path: e.path, ID: e.id})
+		}
+	}
+	for j, r := range removeTargets(ctx, g.media, targets, g.workers) {
+		out[at[j]].result = r
+	}
+}
+
+// cutShort is every verdict of a chunk that a stop ended before it began.
+func cutShort(out []verdict, err error) []verdict {
+	for i := range out {
+		out[i] = verdict{result: fs.Result{Outcome: fs.Failed, Err: err}}
+	}
+	return out
+}
+
+// judge marks in out the files of chunk that a row names now, and those
+// whose names could not all be found.
+func (g *gate) judge(ctx context.Context, chunk []entry, out []verdict) error {
+	names := make([]string, len(chunk))
+	for i, e := range chunk {
+		names[i] = e.path
+		if clean, err := fs.CleanPath(e.path); err == nil {
+			names[i] = clean // a row's stl//x.stl is the file stl/x.stl
+		}
+	}
+	al, err := fs.FindAliases(ctx, g.media, names)
+	if err != nil {
+		return err
+	}
+	owners := map[string][]int{} // spelling -> the files of chunk it reaches
+	for i, spellings := range al.Names {
+		out[i].unknown = al.Unknown[i]
+		for _, s := range spellings {
+			owners[s] = append(owners[s], i)
+		}
+	}
+	files := make([]string, 0, len(owners))
+	for s := range owners {
+		files = append(files, s)
+	}
+	opaque := opaqueRows{media: g.media, chunk: chunk, prefixes: al.Opaque}
+	defer opaque.close()
+	return g.db.Named(ctx, files, al.Opaque, func(file string) error {
+		is := owners[file]
+		if is == nil {
+			if clean, err := fs.CleanPath(file); err == nil && clean != file {
+				is = owners[clean] // stl//2026/11/x.stl names stl/2026/11/x.stl
+			}
+		}
+		if is == nil {
+			is = opaque.reaches(file)
+		}
+		for _, i := range is {
+			out[i].used = true
+		}
+		return nil
+	})
+}
+
+// opaqueRows resolves, one at a time, the rows whose files lie below a
+// symlink whose target fs.FindAliases could not see into (a link out of
+// MEDIA_ROOT, one that loops), and says which files of the chunk each one
+// reaches: by what it is (fs.Keys), as the web app would follow it.
+type opaqueRows struct {
+	media    afero.Fs
+	chunk    []entry
+	prefixes []string
+	keys     fs.Keys
+	byKey    map[string][]int
+}
+
+func (o *opaqueRows) reaches(file string) []int {
+	if !o.below(file) {
+		return nil
+	}
+	if o.keys == nil {
+		o.keys = fs.NewKeys(o.media)
+		o.byKey = map[string][]int{}
+		for i, e := range o.chunk {
+			k := o.keys.Key(e.path)
+			o.byKey[k] = append(o.byKey[k], i)
+		}
+	}
+	return o.byKey[o.keys.Key(path.Clean(file))]
+}
+
+// below reports whether file lies below one of the prefixes.
+func (o *opaqueRows) below(file string) bool {
+	clean := path.Clean(file)
+	for _, p := range o.prefixes {
+		if len(clean) >= len(p) && clean[:len(p)] == p || clean+"/" == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *opaqueRows) close() {
+	if o.keys != nil {
+		o.keys.Close()
+	}
+}
+
+// removeTargets removes targets with up to workers at once, in one slice
+// per worker: on a disk each worker removes its files one by one (unlinks
+// in one directory overlap well across workers); on S3 each slice is a
+// DeleteObjects request or a few. It returns one Result per target.
+func removeTargets(ctx context.Context, media afero.Fs, targets []fs.Target, workers int) []fs.Result {
+	res := make([]fs.Result, len(targets))
+	if len(targets) == 0 {
+		return res
+	}
+	size := (len(targets) + workers - 1) / workers
+	done := make(chan struct{})
+	n := 0
+	for start := 0; start < len(targets); start += size {
+		end := min(start+size, len(targets))
+		n++
+		go func() {
+			defer func() { done <- struct{}{} }()
+			copy(res[start:end], fs.RemoveTargets(ctx, media, targets[start:end]))
+		}()
+	}
+	for range n {
+		<-done
+	}
+	return res
+}
