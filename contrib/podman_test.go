@@ -34,7 +34,7 @@ import (
 // repo is the repository's root, seen from this package's directory.
 const repo = ".."
 
-// imageName is the sidecar image's one name: the README builds it,
+// imageName is the sidecar image's one name: docs/operating.md builds it,
 // contrib/compose.yaml runs it. The tests tag their own build of it
 // (imageName:test-RANDOM) and remove it afterwards, so that a developer's
 // own image is left alone.
@@ -117,7 +117,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// image builds the image once per test run, as the README says but from a
+// image builds the image once per test run, as docs/operating.md says but from a
 // temporary context: the binary built here (static), the
 // host's CA certificates, contrib/container/Containerfile. The build is
 // offline: FROM scratch pulls nothing. It returns the image's tag.

@@ -22,7 +22,7 @@ import (
 )
 
 // The journal is named for the database's identity, not for the spelling
-// that reached it (README, Guarantees): one SQLite file reached through a
+// that reached it (docs/guarantees.md): one SQLite file reached through a
 // symlink and through its own name, or one PostgreSQL database reached by
 // two URLs, has one journal and one lock. These tests leave files waiting
 // in the journal through one spelling and finish them through another.
