@@ -365,3 +365,34 @@ func TestDocsPathsExist(t *testing.T) {
 		t.Errorf("only %d repository paths found in sh blocks", n)
 	}
 }
+
+// TestDocsBuildTheImageAsTheContainerfile: docs/operating.md builds the
+// image with the very commands that the Containerfile's comment gives
+// (stripped, as the releases are), which are the ones go test ./contrib
+// takes its -ldflags from.
+func TestDocsBuildTheImageAsTheContainerfile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repo, "contrib", "container", "Containerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromFile []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if cmd, ok := strings.CutPrefix(line, "#   "); ok {
+			fromFile = append(fromFile, cmd)
+		}
+	}
+	var fromDocs []string
+	for _, blk := range codeBlocks("docs/operating.md", docPages(t)["docs/operating.md"]) {
+		if blk.lang == "sh" && strings.Contains(blk.text, "podman build") {
+			fromDocs = strings.Split(strings.TrimSpace(blk.text), "\n")
+			break
+		}
+	}
+	if len(fromFile) != 3 || !slices.Equal(fromDocs, fromFile) {
+		t.Errorf("docs/operating.md builds the image with\n%s\nthe Containerfile with\n%s",
+			strings.Join(fromDocs, "\n"), strings.Join(fromFile, "\n"))
+	}
+	if !strings.Contains(fromFile[0], "-ldflags='-s -w'") {
+		t.Errorf("the image's binary is not stripped as the releases' are: %s", fromFile[0])
+	}
+}
