@@ -73,17 +73,19 @@ type codeBlock struct {
 func codeBlocks(page, text string) []codeBlock {
 	var blocks []codeBlock
 	var cur *codeBlock
+	indent := ""
 	for i, line := range strings.Split(text, "\n") {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case cur == nil && strings.HasPrefix(trimmed, "```"):
 			cur = &codeBlock{page: page, lang: strings.TrimPrefix(trimmed, "```"), line: i + 1}
+			// A block in a list is indented as its fence is.
+			indent = line[:len(line)-len(strings.TrimLeft(line, " "))]
 		case cur != nil && trimmed == "```":
 			blocks = append(blocks, *cur)
 			cur = nil
 		case cur != nil:
-			// Blocks indented in a list keep their own indentation only.
-			cur.text += strings.TrimPrefix(line, "  ") + "\n"
+			cur.text += strings.TrimPrefix(line, indent) + "\n"
 		}
 	}
 	return blocks
