@@ -202,3 +202,20 @@ func TestEnvFileNamesEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestMaintainerIsAnAddress: the packages' Maintainer is a name and an
+// email address, as Debian's policy wants it (a URL there is refused by
+// some tools and misleads the rest).
+func TestMaintainerIsAnAddress(t *testing.T) {
+	config, err := os.ReadFile(filepath.Join(repo, ".goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s+maintainer: (.+)$`).FindSubmatch(config)
+	if m == nil {
+		t.Fatal("no maintainer: in .goreleaser.yaml")
+	}
+	if !regexp.MustCompile(`^[^<>@]+ <[^<>@\s/]+@[^<>@\s/]+\.[a-z]+>$`).Match(m[1]) {
+		t.Errorf("maintainer: %s: not a name and an email address", m[1])
+	}
+}
