@@ -139,13 +139,20 @@ func TestDocsStatsExample(t *testing.T) {
 }
 
 // releaseNames are the files of a release of version v as GoReleaser
-// names them (.goreleaser.yaml): archives with v as it is, packages with
-// a prerelease's hyphen written as a tilde, as Debian and RPM sort it.
-// .ci/release checks the same rule on a real snapshot build.
+// names them (.goreleaser.yaml, nfpm's conventional names): archives with
+// v as it is; packages with a prerelease's hyphen written as a tilde, as
+// Debian and RPM sort it, and in an RPM the prerelease's own hyphens as
+// underscores. The recipes take the packages' names from the checksum
+// file, so that they need not know these rules; .ci/release checks them
+// on a real snapshot build.
 func releaseNames(v string) (archive, deb, rpm, sums string) {
-	pkg := strings.Replace(v, "-", "~", 1)
-	return "cleanup-stale_" + v + "_linux_amd64.tar.gz", "cleanup-stale_" + pkg + "_amd64.deb",
-		"cleanup-stale-" + pkg + "-1.x86_64.rpm", "cleanup-stale_" + v + "_checksums.txt"
+	release, pre, _ := strings.Cut(v, "-")
+	debV, rpmV := v, v
+	if pre != "" {
+		debV, rpmV = release+"~"+pre, release+"~"+strings.ReplaceAll(pre, "-", "_")
+	}
+	return "cleanup-stale_" + v + "_linux_amd64.tar.gz", "cleanup-stale_" + debV + "_amd64.deb",
+		"cleanup-stale-" + rpmV + "-1.x86_64.rpm", "cleanup-stale_" + v + "_checksums.txt"
 }
 
 // TestInstallRecipes runs docs/install.md's download recipes (archive,
@@ -169,7 +176,7 @@ func TestInstallRecipes(t *testing.T) {
 	if len(recipes) != 3 {
 		t.Fatalf("docs/install.md has %d download recipes, want the archive's, the .deb's and the .rpm's", len(recipes))
 	}
-	for _, v := range []string{"1.2.3", "1.2.3-rc.1"} {
+	for _, v := range []string{"1.2.3", "1.2.3-rc.1", "0.0.1-SNAPSHOT-1a5ea30"} {
 		release := t.TempDir()
 		archive, deb, rpm, sums := releaseNames(v)
 		top := strings.TrimSuffix(archive, ".tar.gz")
@@ -183,8 +190,10 @@ func TestInstallRecipes(t *testing.T) {
 			t.Fatalf("tar: %v\n%s", err, out)
 		}
 		var list strings.Builder
-		for _, name := range []string{archive, deb, rpm, "cleanup-stale_" + v + "_darwin_arm64.tar.gz"} {
-			if name == deb || name == rpm || strings.Contains(name, "darwin") {
+		others := []string{"cleanup-stale_" + v + "_darwin_arm64.tar.gz", strings.Replace(deb, "amd64", "arm64", 1),
+			strings.Replace(rpm, "x86_64", "aarch64", 1)}
+		for _, name := range append([]string{archive, deb, rpm}, others...) {
+			if name != archive {
 				if err := os.WriteFile(filepath.Join(release, name), []byte(name), 0o644); err != nil {
 					t.Fatal(err)
 				}
