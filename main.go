@@ -1,7 +1,7 @@
 // Command cleanup-stale deletes the print submissions that got stuck (guests
 // who never confirmed, rejected ones) and their uploaded files, working on
 // the web app's own database and MEDIA_ROOT. It replaces the web app's
-// `python manage.py cleanup_stale`. The README says how to use it;
+// `python manage.py cleanup_stale`. The README and docs/ say how to use it;
 // docs/design.md says how it works.
 //
 // The command line lives in internal/app; the job in package cleanup, which

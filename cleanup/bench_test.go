@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkIdleRun is a run with nothing stale, on 1k and on 1M rows, in
-// memory: the README's Performance section wants the two about equal, an index seek and no scan.
+// memory: docs/performance.md wants the two about equal, an index seek and no scan.
 // The side-by-side figures against the sqlite3 CLI are .ci/bench's.
 //
 //	go test ./cleanup -run XXX -bench IdleRun

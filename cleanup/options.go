@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Defaults that keep the web app responsive during a big cleanup (see the
-// README's Performance section). A write transaction aims at
+// Defaults that keep the web app responsive during a big cleanup (see
+// docs/performance.md). A write transaction aims at
 // DefaultTxTarget; DefaultPause after it is long enough for a writer that
 // polls with SQLite's busy handler (sleeps of 1, 2, 5, 10, 15, 20, 25, 25
 // ms ...) to find the lock free before it has waited 100 ms.

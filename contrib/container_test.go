@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// TestContainerImage runs the image as the README does, with podman and
+// TestContainerImage runs the image as docs/operating.md does, with podman and
 // runc, as the web app's user (not root), read-only, without capabilities
 // or network, against a copy of the demo install in two volumes:
 // --version, a dry run that changes nothing, a real run that leaves
@@ -35,7 +35,7 @@ func TestContainerImage(t *testing.T) {
 	state := db + ".cleanup-stale-health"
 	wantRows, wantFiles, listed := expected(t)
 
-	// The container as the README runs it; withMedia false leaves
+	// The container as docs/operating.md runs it; withMedia false leaves
 	// MEDIA_ROOT unmounted (a volume forgotten).
 	podmanRun := func(withMedia bool, args ...string) []string {
 		a := append([]string{"run"}, sandbox...)

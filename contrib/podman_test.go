@@ -15,12 +15,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"debug/elf"
 	"encoding/hex"
 	"fmt"
 	iofs "io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -34,7 +36,7 @@ import (
 // repo is the repository's root, seen from this package's directory.
 const repo = ".."
 
-// imageName is the sidecar image's one name: the README builds it,
+// imageName is the sidecar image's one name: docs/operating.md builds it,
 // contrib/compose.yaml runs it. The tests tag their own build of it
 // (imageName:test-RANDOM) and remove it afterwards, so that a developer's
 // own image is left alone.
@@ -117,10 +119,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// image builds the image once per test run, as the README says but from a
-// temporary context: the binary built here (static), the
-// host's CA certificates, contrib/container/Containerfile. The build is
-// offline: FROM scratch pulls nothing. It returns the image's tag.
+// image builds the image once per test run, as docs/operating.md says but from a
+// temporary context: the binary built here (static and stripped, with the
+// Containerfile's -ldflags), the host's CA certificates,
+// contrib/container/Containerfile. The build is offline: FROM scratch
+// pulls nothing. It returns the image's tag.
 func image(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -130,22 +133,29 @@ func image(t *testing.T) string {
 			return
 		}
 		defer os.RemoveAll(ctx)
+		bin := filepath.Join(ctx, "cleanup-stale")
 		steps := [][]string{
-			// Without the README's -trimpath, which changes only the paths
-			// recorded in the binary: the build then reuses what go test
-			// has already compiled.
-			{"go", "build", "-o", filepath.Join(ctx, "cleanup-stale"), "github.com/cleanup-stale/cleanup-stale"},
+			// Without the Containerfile's -trimpath, which changes only the
+			// paths recorded in the binary: the build then reuses what go
+			// test has already compiled (-ldflags changes only the link).
+			{"go", "build", "-ldflags=" + imageLdflags, "-o", bin, "github.com/cleanup-stale/cleanup-stale"},
 			{"cp", filepath.Join(repo, "contrib", "container", "Containerfile"), "/etc/ssl/certs/ca-certificates.crt", ctx},
 		}
 		tag := imageName + ":test-" + randomHex()
 		// --layers=false: no intermediate images to leave behind.
 		steps = append(steps, []string{"podman", "build", "--format", "docker", "--layers=false", "--quiet", "-t", tag, ctx})
-		for _, s := range steps {
+		for i, s := range steps {
 			cmd := exec.Command(s[0], s[1:]...)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				buildErr = strings.Join(s, " ") + ": " + err.Error() + "\n" + string(out)
 				return
+			}
+			if i == 0 {
+				if err := stripped(bin); err != nil {
+					buildErr = err.Error()
+					return
+				}
 			}
 		}
 		builtTag = tag
@@ -154,6 +164,36 @@ func image(t *testing.T) string {
 		t.Fatalf("building the image: %s", buildErr)
 	}
 	return builtTag
+}
+
+// imageLdflags are the linker flags of the Containerfile's build line,
+// read from it, so that the tests build the image the way its readers do.
+var imageLdflags = func() string {
+	b, err := os.ReadFile(filepath.Join(repo, "contrib", "container", "Containerfile"))
+	if err != nil {
+		return err.Error()
+	}
+	m := regexp.MustCompile(`(?m)^#\s+CGO_ENABLED=0 go build .*-ldflags='([^']*)'`).FindSubmatch(b)
+	if m == nil {
+		return "the Containerfile shows no go build line with -ldflags"
+	}
+	return string(m[1])
+}()
+
+// stripped fails unless the binary at path has neither a symbol table nor
+// DWARF: what -s -w leave out, as the release builds do.
+func stripped(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, s := range f.Sections {
+		if s.Name == ".symtab" || strings.HasPrefix(s.Name, ".debug_") || strings.HasPrefix(s.Name, ".zdebug_") {
+			return fmt.Errorf("%s has a %s section: not stripped (-ldflags=%q)", path, s.Name, imageLdflags)
+		}
+	}
+	return nil
 }
 
 func randomHex() string {

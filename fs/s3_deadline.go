@@ -9,7 +9,7 @@ import (
 )
 
 // s3RequestTimeout bounds each HTTP request to S3, from sending it to the
-// last byte of its answer (the README's "When you outgrow one host"): a
+// last byte of its answer (docs/beyond-one-host.md): a
 // server, or a proxy in front of it, that stops answering fails the
 // request instead of holding the run. A DeleteObjects of 1000 keys or a
 // listing page takes well under a second on a healthy server. A variable,

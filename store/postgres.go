@@ -32,7 +32,7 @@ var postgresDialect = dialect{
 // defaultConnectTimeout bounds the connection to the server when the URL
 // sets no connect_timeout (or 0, which to libpq means forever): a server,
 // or anything else listening there, that never answers must fail the run,
-// not hang it (the README's "When you outgrow one host"). A variable, so
+// not hang it (docs/beyond-one-host.md). A variable, so
 // that tests can shorten it.
 var defaultConnectTimeout = 10 * time.Second
 

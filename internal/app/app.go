@@ -134,7 +134,7 @@ type usageError struct{ error }
 func (e usageError) Unwrap() error { return e.error }
 
 // exitCode is the one place where an outcome becomes an exit status (the
-// README's Exit status): 0 done, 1 done but something left behind or the
+// exit statuses of docs/troubleshooting.md): 0 done, 1 done but something left behind or the
 // lock not obtained, 2 usage or configuration.
 func exitCode(err error) int {
 	var re runError

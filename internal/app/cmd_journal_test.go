@@ -121,7 +121,7 @@ func TestStateDir(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(media, "stl/2026/11/crashed.stl")); !os.IsNotExist(err) {
 		t.Errorf("the journaled file is still there: %v", err)
 	}
-	// No journal left: only the health state file (the README's Being watched).
+	// No journal left: only the health state file (docs/operating.md, Monitoring).
 	if entries, _ := os.ReadDir(state); len(entries) != 1 || !strings.HasSuffix(entries[0].Name(), ".cleanup-stale-health") {
 		t.Errorf("the state directory still holds %v", entries)
 	}

@@ -126,11 +126,13 @@ func TestHeldLock(t *testing.T) {
 		t.Error("the install changed")
 	}
 
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		release()
-	}()
-	r = runCLI(t, "--db", db, "--media-root", media, "--now", refNow, "--busy-timeout", "10s")
+	// Released once the run is at the lock (its first batch journaled),
+	// not after a pause: the run must be waiting when the lock comes free.
+	ran := make(chan result, 1)
+	go func() { ran <- runCLI(t, "--db", db, "--media-root", media, "--now", refNow, "--busy-timeout", "1m") }()
+	waitFor(t, "the run to journal its first batch", journalListsAFile(db+".cleanup-stale-pending"))
+	release()
+	r = <-ran
 	if r.code != 0 || r.stdout != "Deleted 66 stale submission(s) older than 24 h.\n" {
 		t.Errorf("with a longer timeout: exit %d, %q, %q", r.code, r.stdout, r.stderr)
 	}

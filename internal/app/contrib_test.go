@@ -14,7 +14,7 @@ import (
 )
 
 // TestSystemdUnits: the units pass `systemd-analyze verify` without a
-// single warning, and the service keeps the hardening the README promises.
+// single warning, and the service keeps the hardening docs/operating.md promises.
 func TestSystemdUnits(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
@@ -83,7 +83,7 @@ func TestSystemdUnits(t *testing.T) {
 	verify()
 }
 
-// TestSystemdRecipes: the drop-ins that the README gives (each a block
+// TestSystemdRecipes: the drop-ins that the docs give (each a block
 // whose first line names /etc/systemd/system/cleanup-stale.service.d/),
 // added to the unit, pass `systemd-analyze verify` without a word; and
 // the one that points the unit at another install empties each list
@@ -93,20 +93,16 @@ func TestSystemdRecipes(t *testing.T) {
 	if err != nil {
 		t.Skip("systemd-analyze is not installed here")
 	}
-	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const dropInDir = "# /etc/systemd/system/cleanup-stale.service.d/"
 	recipes := map[string]string{}
-	for _, block := range strings.Split(string(readme), "```ini\n")[1:] {
+	for _, block := range strings.Split(allDocs(t), "```ini\n")[1:] {
 		body, _, _ := strings.Cut(block, "```")
 		if first, _, _ := strings.Cut(body, "\n"); strings.HasPrefix(first, dropInDir) {
 			recipes[strings.TrimPrefix(first, dropInDir)] = body
 		}
 	}
 	if len(recipes) != 2 || recipes["override.conf"] == "" || recipes["ping.conf"] == "" {
-		t.Fatalf("the README's drop-ins: %v, want override.conf and ping.conf", slices.Collect(maps.Keys(recipes)))
+		t.Fatalf("the docs' drop-ins: %v, want override.conf and ping.conf", slices.Collect(maps.Keys(recipes)))
 	}
 
 	// Each list is emptied, then set, and nothing of the example's paths
@@ -261,11 +257,11 @@ func TestCompose(t *testing.T) {
 			db, media, web.Environment["MEDIA_ROOT"])
 	}
 
-	// One image name: the one the README and the Containerfile build.
+	// One image name: the one the docs and the Containerfile build.
 	if side.Image != "localhost/cleanup-stale:latest" {
 		t.Errorf("the sidecar's image %q, want localhost/cleanup-stale:latest", side.Image)
 	}
-	for _, f := range []string{"README.md", filepath.Join("contrib", "container", "Containerfile")} {
+	for _, f := range []string{filepath.Join("docs", "operating.md"), filepath.Join("contrib", "container", "Containerfile")} {
 		b, err := os.ReadFile(filepath.Join(repo, f))
 		if err != nil {
 			t.Fatal(err)

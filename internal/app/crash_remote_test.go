@@ -156,7 +156,7 @@ func checkRemoteInvariants(t *testing.T, raw *sql.DB, state string, object func(
 	entries, _ := os.ReadDir(state)
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".cleanup-stale-pending") {
-			continue // the health state file (the README's Being watched)
+			continue // the health state file (docs/operating.md, Monitoring)
 		}
 		for _, f := range journaledFiles(t, filepath.Join(state, e.Name())) {
 			journaled[f] = true

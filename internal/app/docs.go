@@ -62,7 +62,7 @@ func ManPage() string {
 			manFlags(&b, own)
 		}
 	}
-	b.WriteString(manTail)
+	b.WriteString(manTail())
 	return b.String()
 }
 
@@ -100,39 +100,106 @@ func manFlags(b *strings.Builder, flags []cli.Flag) {
 	}
 }
 
-// manTail is what the definitions do not say: how variables combine,
-// the exit status (see exitCode), and where to read more.
-const manTail = `.SH ENVIRONMENT
-Each option above names its variable; an option on the command line wins
-over its variable.
-.PP
-With an s3:// MEDIA_ROOT, the AWS_* variables apply (AWS_ACCESS_KEY_ID,
-AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL_S3).
-.PP
-Under systemd, STATE_DIRECTORY holds the journal when the database is not
-a SQLite file.
-.PP
-NO_COLOR (any value) turns colour off.
-.SH EXIT STATUS
+// unitStateDir and unitEnvFile are the systemd service's state directory
+// (StateDirectory=cleanup-stale) and its EnvironmentFile=, as
+// contrib/systemd/cleanup-stale.service sets them.
+const (
+	unitStateDir = "/var/lib/cleanup-stale"
+	unitEnvFile  = "/etc/cleanup-stale.env"
+)
+
+// manExamples are the man page's EXAMPLES: what an operator types. A test
+// runs each through the command line's parser.
+var manExamples = []struct{ what, command string }{
+	{"See what would be deleted, changing nothing:",
+		"cleanup-stale --db /srv/printdesk/data/db.sqlite3 --media-root /srv/printdesk/media --dry-run"},
+	{"Delete the stale submissions; their files go at the first run after the file grace:",
+		"cleanup-stale --db /srv/printdesk/data/db.sqlite3 --media-root /srv/printdesk/media"},
+	{"Count the submissions, the stale ones and the files still waiting:",
+		"cleanup-stale --db /srv/printdesk/data/db.sqlite3 stats"},
+	{"Run now, then every 5 minutes, until SIGTERM (a sidecar container):",
+		"cleanup-stale --db /srv/printdesk/data/db.sqlite3 --media-root /srv/printdesk/media --every 5m"},
+	{"Exit 0 if a run went well within the last 15 minutes, 1 if not:",
+		"cleanup-stale --db /srv/printdesk/data/db.sqlite3 health --max-age 15m"},
+	{"List the orphan uploads that no row references, changing nothing:",
+		"cleanup-stale --db /srv/printdesk/data/db.sqlite3 --media-root /srv/printdesk/media sweep --dry-run"},
+	{"The same install on PostgreSQL and S3 (the keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY):",
+		"cleanup-stale --db postgres://printdesk@db.internal/printdesk --media-root s3://printdesk-media/site1 --dry-run"},
+}
+
+// manTail is what the flags' definitions do not say: the exit status (see
+// exitCode), the variables without a flag, the files, examples, and where
+// to read more.
+func manTail() string {
+	var b strings.Builder
+	b.WriteString(`.SH EXIT STATUS
 .TP
 .B 0
-done, including when there was nothing to do, when SIGTERM or SIGINT
-stopped the run between two transactions, and when another run was
-already at work on the same database.
+done: also when there was nothing to do; when SIGTERM, SIGINT or SIGHUP
+stopped the run (between two transactions, or while it waited to open the
+database; the next run finishes what it left); when another run was
+already at work on the same database (it says so, and leaves the work to
+it); and when a dry run's reader closed its output.
 .TP
 .B 1
-the run worked, but something was left behind (a file that could not be
-removed, an unsafe path), or the database lock was not obtained within
-\-\-busy\-timeout; each on its own line on stderr. The next run retries.
+the run worked, but something was left behind: a file that could not be
+removed (its row kept, or its row gone and the file still in the journal),
+an unsafe path, or a journal that could not be written mid-run; or the
+database's lock was not obtained within \-\-busy\-timeout, or its server
+could not be reached. Each is one line on stderr; the next run retries.
+A dry run that finds a row that a real run would keep exits 1 too, and
+so does \fBhealth\fR when the cleanup is unhealthy.
 .TP
 .B 2
 usage or configuration: a bad flag or value, a missing or unreadable
-database, MEDIA_ROOT or state directory, a database that is not the web
-app's. Nothing was changed.
-.SH SEE ALSO
-The README, https://github.com/cleanup-stale/cleanup-stale#readme, and
-docs/design.md in the same repository.
-`
+database, MEDIA_ROOT, bucket, upload directory or state directory, a
+database that is not the web app's, a journal that cannot be created,
+read or trusted. Nothing was changed.
+.SH ENVIRONMENT
+Each option above names its variable; an option on the command line wins
+over its variable. The tool also reads:
+`)
+	for _, e := range otherEnvironment {
+		fmt.Fprintf(&b, ".TP\n\\fB%s\\fR\n%s.\n", roff(e.Name), roff(e.Use))
+	}
+	// The journal's and the state file's names are the code's; the unit's
+	// files are contrib/systemd's (a test compares them).
+	fmt.Fprintf(&b, `.SH FILES
+.TP
+\fIDB\fB%s\fR
+The pending-removal journal of a SQLite database \fIDB\fR, next to it:
+the files whose rows are gone and that wait for their grace. A text file,
+mode 0600, that exists only while files wait. With PostgreSQL, or with
+\-\-state\-dir, it lives in the state directory as
+\fINAME\-HASH\fB%[1]s\fR, named for the database's identity.
+.TP
+\fIDB\fB%s\fR
+The health state file beside the journal: what the last real run did,
+for \fBhealth\fR.
+.TP
+.I %s
+The state directory of the systemd service (StateDirectory=), passed as
+$STATE_DIRECTORY; else $XDG_STATE_HOME/cleanup\-stale, by default
+~/.local/state/cleanup\-stale.
+.TP
+.I %s
+The settings and secrets of the packaged systemd service
+(EnvironmentFile=): every variable above, one VAR=value a line, mode 0600.
+.TP
+.I /usr/lib/systemd/system/cleanup\-stale.service, cleanup\-stale.timer
+The packaged service, and the timer that starts it every 5 minutes.
+.SH EXAMPLES
+`, roff(journalSuffix), roff(healthSuffix), roff(unitStateDir), roff(unitEnvFile))
+	for _, e := range manExamples {
+		fmt.Fprintf(&b, ".PP\n%s\n.RS\n\\fB%s\\fR\n.RE\n", roff(e.what), roff(e.command))
+	}
+	b.WriteString(`.SH SEE ALSO
+https://github.com/cleanup-stale/cleanup-stale/tree/main/docs: usage,
+operating it (systemd, containers, monitoring), troubleshooting (every
+message and its fix), guarantees, and the design.
+`)
+	return b.String()
+}
 
 // unquoteUsage splits a flag's usage as --help does: its first `WORD`
 // names the flag's value, and loses its backquotes.

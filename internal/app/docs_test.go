@@ -77,10 +77,26 @@ func TestManPageNamesEverything(t *testing.T) {
 		}
 		check(c.Flags)
 	}
-	for _, want := range []string{"postgres://", "s3://", ".SH EXIT STATUS", ".SH ENVIRONMENT"} {
+	for _, want := range []string{"postgres://", "s3://", ".SH EXIT STATUS", ".SH ENVIRONMENT", ".SH FILES", ".SH EXAMPLES"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("no %q", want)
 		}
+	}
+	// Every variable, those without a flag too, in ENVIRONMENT.
+	_, env, _ := strings.Cut(page, ".SH ENVIRONMENT\n")
+	env, _, _ = strings.Cut(env, ".SH ")
+	for _, v := range Environment() {
+		if v.Flag == "" && !strings.Contains(env, `\fB`+roff(v.Name)+`\fR`) {
+			t.Errorf("ENVIRONMENT does not name $%s", v.Name)
+		}
+	}
+	// A stop by SIGHUP is exit 0, like SIGTERM's; a dry run can exit 1.
+	_, exit, _ := strings.Cut(page, ".SH EXIT STATUS\n")
+	exit, _, _ = strings.Cut(exit, ".SH ")
+	zero, one, _ := strings.Cut(exit, ".B 1\n")
+	one, _, _ = strings.Cut(one, ".B 2\n")
+	if !strings.Contains(zero, "SIGHUP") || !strings.Contains(zero, "SIGTERM") || !strings.Contains(one, "A dry run") {
+		t.Errorf("EXIT STATUS:\n%s", exit)
 	}
 
 	groff, err := exec.LookPath("groff")
@@ -100,6 +116,39 @@ func TestManPageNamesEverything(t *testing.T) {
 	for _, want := range []string{"--db PATH", "--media-root DIR", "CLEANUP_STALE_BUSY_TIMEOUT"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("rendered page has no %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestManPageExamplesAndFiles: each EXAMPLES command is one the command
+// line accepts, and FILES names the journal and the state file as the code
+// names them, and the state directory and env file as the packaged unit
+// sets them.
+func TestManPageExamplesAndFiles(t *testing.T) {
+	page := ManPage()
+	for _, e := range manExamples {
+		if !strings.Contains(page, `\fB`+roff(e.command)+`\fR`) {
+			t.Errorf("the page lacks the example %q", e.command)
+		}
+		args, _ := cleanupStaleArgs(strings.Fields(e.command))
+		if err := parseOnly().Run(append([]string{"cleanup-stale"}, args...)); err != nil {
+			t.Errorf("example %q: %v", e.command, err)
+		}
+	}
+	_, files, _ := strings.Cut(page, ".SH FILES\n")
+	files, _, _ = strings.Cut(files, ".SH ")
+	for _, want := range []string{roff(journalSuffix), roff(healthSuffix), roff(unitStateDir), roff(unitEnvFile)} {
+		if !strings.Contains(files, want) {
+			t.Errorf("FILES does not name %s", want)
+		}
+	}
+	unit, err := os.ReadFile(filepath.Join(repo, "contrib", "systemd", "cleanup-stale.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nEnvironmentFile=-" + unitEnvFile + "\n", "\nStateDirectory=" + filepath.Base(unitStateDir) + "\n"} {
+		if !strings.Contains(string(unit), want) {
+			t.Errorf("the unit has no %q, which the man page's FILES says", strings.TrimSpace(want))
 		}
 	}
 }

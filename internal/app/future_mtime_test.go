@@ -11,8 +11,8 @@ import (
 )
 
 // A file's modification time can be set to anything (touch -d 2030). It
-// must not decide whether a file whose row is gone goes (README,
-// Guarantees), and it must not hide an orphan from the sweep for ever.
+// must not decide whether a file whose row is gone goes (docs/journal.md,
+// docs/guarantees.md), and it must not hide an orphan from the sweep for ever.
 
 // future is where touch -d 2030-01-01 puts a file.
 var future = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -19,8 +19,8 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// The journal is trusted only as far as the database is (README,
-// Guarantees): a regular file, never reached through a link, owned by the
+// The journal is trusted only as far as the database is (docs/guarantees.md,
+// docs/journal.md): a regular file, never reached through a link, owned by the
 // user who runs the tool, writable by no one else, with entries that are
 // clean paths under MEDIA_ROOT. These tests plant what a hostile or a
 // careless hand leaves at the journal's name, on a real disk, and check

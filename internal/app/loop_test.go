@@ -179,12 +179,14 @@ func TestSIGTERM(t *testing.T) {
 	dir := install(t)
 	cmd := exec.Command(bin, "--db", filepath.Join(dir, "db.sqlite3"), "--media-root", filepath.Join(dir, "media"),
 		"--now", refNow, "--every", "1h")
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the first tick", func() bool { return countRows(t, filepath.Join(dir, "db.sqlite3")) == 411-66 })
+	// The tick has ended once it has printed its report; its rows gone
+	// from the database are not yet the end of it.
+	waitFor(t, "the first tick", func() bool { return strings.HasSuffix(out.String(), " older than 24 h.\n") })
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
@@ -216,9 +218,11 @@ func TestSIGTERMWhileLocked(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// The run has the database open, so it is waiting for the lock (the
-	// journal is opened after the database, and before the first batch).
-	waitFor(t, "the run to open its journal", func() bool { return hasOpen(cmd.Process.Pid, db+".cleanup-stale-pending") })
+	// A batch's files are journaled, and fsynced, just before its write
+	// transaction begins: once the journal lists them, the run is at the
+	// lock. (An open journal is not enough: a run opens it long before its
+	// first batch, and a stop there would prove nothing about the wait.)
+	waitFor(t, "the run to journal its first batch", journalListsAFile(db+".cleanup-stale-pending"))
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
@@ -232,5 +236,20 @@ func TestSIGTERMWhileLocked(t *testing.T) {
 	}
 	if after := fingerprint(t, dir); after != before {
 		t.Errorf("the install changed:\n%s\n%s", before, after)
+	}
+}
+
+// journalListsAFile reports, as a condition for waitFor, whether the
+// journal at path has a whole "file" line: a run has journaled a batch
+// and is about to begin its write transaction. A line still being
+// appended does not count.
+func journalListsAFile(path string) func() bool {
+	return func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		whole := b[:bytes.LastIndexByte(b, '\n')+1]
+		return bytes.HasPrefix(whole, []byte("file ")) || bytes.Contains(whole, []byte("\nfile "))
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // A signal (SIGTERM, SIGINT, SIGHUP: see main) cancels the command's
-// context. A stop is not a failure (the README's Exit status): what a run
+// context. A stop is not a failure (docs/troubleshooting.md): what a run
 // leaves, the rows still in the database or the files still listed in
 // the journal, the next run takes up.
 

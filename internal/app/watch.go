@@ -22,8 +22,8 @@ func watchFlags() []cli.Flag {
 	}
 }
 
-// watcher is what a real run tells the ones watching it (the README's
-// "Being watched"): it records the run's start and end in the health state
+// watcher is what a real run tells the ones watching it (docs/operating.md,
+// Monitoring): it records the run's start and end in the health state
 // file, for `cleanup-stale health`, and tells the monitor behind
 // --ping-url, if any. A dry run has no watcher: it tells nobody anything
 // and writes nothing.
@@ -84,7 +84,7 @@ func (w *watcher) begin(ctx context.Context) {
 //
 // Only the first run that succeeds creates the file (see end): a run that
 // is refused, or fails, on an install where none has succeeded yet leaves
-// the install as it found it, as the README's Exit status promises.
+// the install as it found it, as docs/troubleshooting.md's Exit status promises.
 func (w *watcher) opened(db store.DB) {
 	if w == nil {
 		return

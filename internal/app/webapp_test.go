@@ -112,8 +112,8 @@ func (tr *traffic) measure(t *testing.T) (stop func() (requests, failed int, max
 //
 // How many requests the web app loses, and how long its slowest waits,
 // depend on the machine (its speed, its load, its cores): .ci/bench
-// measures them against the README's bounds (at most 3% lost, the slowest
-// at most 150 ms slower than without the tool), and this test only logs
+// measures them against the bounds of docs/performance.md (at most 3% of
+// requests lost, the slowest at most 150 ms), and this test only logs
 // them. Timing is driven by observed progress: the traffic is measured
 // once it has created rows, and stopped once the tool has exited.
 func TestTheWebAppKeepsWorking(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 // before the cleanup's commit (a guest confirming) saves it after, and
 // Django's save() then INSERTs the whole row, file name included. These
 // tests play that race with the web app's own ORM (testdata/writeback.py)
-// against the real binary, and hold the tool to the README's guarantee: a
+// against the real binary, and hold the tool to the guarantee of docs/guarantees.md: a
 // row that is in the database has its file, so the file of a row written
 // back stays, through the run that deleted the row and the next one.
 

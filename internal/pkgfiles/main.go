@@ -46,7 +46,7 @@ const (
 )
 
 // Where the package installs the binary, and where contrib's unit expects
-// a hand install (the README's systemd section).
+// a hand install (docs/operating.md, systemd).
 const (
 	packagedExec = "ExecStart=/usr/bin/cleanup-stale"
 	handExec     = "ExecStart=/usr/local/bin/cleanup-stale"

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/app"
 )
 
 // repo is the repository's root, seen from this package's directory.
@@ -165,5 +167,55 @@ func TestReleaseVersion(t *testing.T) {
 	out, err := exec.Command(bin, "--version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "cleanup-stale version v9.8.7") {
 		t.Errorf("--version: %v, %q", err, out)
+	}
+}
+
+// TestEnvFileNamesEveryVariable: the packaged /etc/cleanup-stale.env
+// lists every variable that the tool reads, as the command line's own
+// definitions say (app.Environment): each flag's and each S3 one as a
+// commented-out assignment, ready to be set; the others (set by systemd,
+// or of no use to a service) by name. And every assignment in it, set or
+// commented out, is one of them: a misspelt variable is silently ignored.
+func TestEnvFileNamesEveryVariable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repo, "contrib", "packaging", "cleanup-stale.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := string(b)
+	known := map[string]bool{}
+	for _, v := range app.Environment() {
+		known[v.Name] = true
+		assignable := v.Flag != "" || strings.HasPrefix(v.Name, "AWS_")
+		if assignable && !regexp.MustCompile(`(?m)^#`+v.Name+`=`).MatchString(file) {
+			t.Errorf("no #%s= line for %s", v.Name, v.Flag)
+		}
+		if !regexp.MustCompile(`\b` + v.Name + `\b`).MatchString(file) {
+			t.Errorf("%s is not named", v.Name)
+		}
+		if v.Flag != "" && !strings.Contains(file, "("+v.Flag) && !strings.Contains(file, " "+v.Flag) {
+			t.Errorf("%s does not say its flag, %s", v.Name, v.Flag)
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?m)^#?([A-Z][A-Z0-9_]*)=`).FindAllStringSubmatch(file, -1) {
+		if !known[m[1]] {
+			t.Errorf("%s= is no variable that cleanup-stale reads", m[1])
+		}
+	}
+}
+
+// TestMaintainerIsAnAddress: the packages' Maintainer is a name and an
+// email address, as Debian's policy wants it (a URL there is refused by
+// some tools and misleads the rest).
+func TestMaintainerIsAnAddress(t *testing.T) {
+	config, err := os.ReadFile(filepath.Join(repo, ".goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s+maintainer: (.+)$`).FindSubmatch(config)
+	if m == nil {
+		t.Fatal("no maintainer: in .goreleaser.yaml")
+	}
+	if !regexp.MustCompile(`^[^<>@]+ <[^<>@\s/]+@[^<>@\s/]+\.[a-z]+>$`).Match(m[1]) {
+		t.Errorf("maintainer: %s: not a name and an email address", m[1])
 	}
 }
