@@ -2,6 +2,7 @@ package cleanup
 
 import (
 	"bytes"
+	"context"
 	"time"
 
 	"github.com/spf13/afero"
@@ -101,4 +102,17 @@ func ReadJournalAt(fsys afero.Fs, name string, media *Media, now time.Time, grac
 func SummaryAt(j *Journal, now time.Time, grace time.Duration) JournalSummary {
 	SetJournalClock(j, func() time.Time { return now })
 	return j.Summary(grace)
+}
+
+// Gone notes that batch's rows went now, as a run does after its commit.
+func (j *Journal) Gone(batch int64) error { return j.markGone(batch) }
+
+// AddFiles records paths as a batch, each with the identity that
+// fs.Inspect gives it in media now.
+func (j *Journal) AddFiles(media afero.Fs, paths ...string) (int64, error) {
+	entries := make([]entry, len(paths))
+	for i, in := range fs.Inspect(context.Background(), media, paths) {
+		entries[i] = entry{path: paths[i], id: in.ID}
+	}
+	return j.record(entries)
 }

@@ -49,6 +49,9 @@ func TestOpenRefusesWhatIsNotTheWebAppsDatabase(t *testing.T) {
 	empty := write("empty.sqlite3", "")
 	other := sqliteWith("other.sqlite3", `CREATE TABLE auth_user (id integer primary key)`)
 	partial := sqliteWith("partial.sqlite3", `CREATE TABLE submissions_submission (id integer primary key, slug text, status text, created_at datetime)`)
+	view := sqliteWith("view.sqlite3", `CREATE TABLE real_submissions (id integer primary key, slug varchar(64), status varchar(16), email varchar(254),
+  stl_file varchar(100), created_at datetime, closed_at datetime);
+CREATE VIEW submissions_submission AS SELECT * FROM real_submissions`)
 
 	for _, tc := range []struct {
 		path    string
@@ -61,6 +64,7 @@ func TestOpenRefusesWhatIsNotTheWebAppsDatabase(t *testing.T) {
 		{empty, store.ErrSchema, "no table submissions_submission"},
 		{other, store.ErrSchema, "no table submissions_submission"},
 		{partial, store.ErrSchema, "no column stl_file, closed_at"},
+		{view, store.ErrSchema, "submissions_submission is a view, not a table"},
 	} {
 		for _, ro := range []bool{false, true} {
 			before := listDir(t, dir)

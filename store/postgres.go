@@ -93,12 +93,19 @@ const postgresIdentity = `SELECT 'postgres:' || system_identifier || ':' ||
 // A scan of the whole table starts at its first page (synchronize_seqscans
 // off), never halfway through where another scan is: batches go in
 // physical order (see pgLockBatch).
+//
+// A query that row-level security would filter fails instead
+// (row_security off): the tool must see every row, since a row hidden
+// from it may name a file that a stale row names too. The start refuses
+// such a role with a reason (see check); this holds for a policy added
+// later.
 func sessionSettings(params map[string]string, opt Options) {
 	ms := max(1, (opt.BusyTimeout+time.Millisecond-1)/time.Millisecond)
 	params["lock_timeout"] = strconv.FormatInt(int64(ms), 10)
 	params["plan_cache_mode"] = "force_custom_plan"
 	params["synchronous_commit"] = "on"
 	params["synchronize_seqscans"] = "off"
+	params["row_security"] = "off"
 	if opt.ReadOnly {
 		params["default_transaction_read_only"] = "on"
 	}

@@ -17,9 +17,17 @@ import (
 // whether this user may read it; no row when there is no such table. It
 // reads the catalog, which, unlike information_schema, shows a table to a
 // user who may not read it.
-const postgresTable = `SELECT n.nspname, has_table_privilege(c.oid, 'SELECT')
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.oid = to_regclass(quote_ident($1))`
+//
+// It also says what kind of relation it is, and whether row-level
+// security applies to this user: enabled on the table, and the user
+// neither a superuser, nor BYPASSRLS, nor the table's owner (or a member
+// of the owning role) unless the table forces it on its owner too.
+const postgresTable = `SELECT n.nspname, has_table_privilege(c.oid, 'SELECT'), c.relkind::text,
+  c.relrowsecurity AND NOT r.rolsuper AND NOT r.rolbypassrls
+    AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE')),
+  pg_is_in_recovery(), current_user::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, pg_roles r
+WHERE c.oid = to_regclass(quote_ident($1)) AND r.rolname = current_user`
 
 // postgresColumns lists the columns of the table that postgresTable
 // resolves, in its own schema, as checkSchema wants them.
@@ -57,14 +65,24 @@ func (d *pgDB) check(ctx context.Context, timeout time.Duration) error {
 		}
 		return classifyPostgres("connect", err)
 	}
-	var schema string
-	var mayRead bool
-	switch err := d.db.QueryRowContext(ctx, postgresTable, Table).Scan(&schema, &mayRead); {
+	var schema, kind, user string
+	var mayRead, hidden, standby bool
+	switch err := d.db.QueryRowContext(ctx, postgresTable, Table).Scan(&schema, &mayRead, &kind, &hidden, &standby, &user); {
 	case err == sql.ErrNoRows: // no table: checkSchema names it
 	case err != nil:
 		return classifyPostgres("read privileges", err)
 	case !mayRead:
 		return fmt.Errorf("%w: may not read %s.%s", ErrAccess, schema, Table)
+	case kind != "r":
+		return fmt.Errorf("%w: %s.%s is %s, not a table: the tool deletes rows of the web app's own table, by their addresses",
+			ErrSchema, schema, Table, relationKinds[kind])
+	case hidden:
+		return fmt.Errorf("%w: row-level security on %s.%s applies to user %s, and may hide rows from it: "+
+			"a hidden row may name a file that a stale row names too, and the file would go; "+
+			"connect as the table's owner or as a role with BYPASSRLS", ErrAccess, schema, Table, user)
+	case standby && !d.readOnly:
+		return fmt.Errorf("%w: the server is a standby (in recovery) and cannot delete anything: "+
+			"point --db at the primary (a dry run or stats may use the standby)", ErrAccess)
 	}
 	if err := checkSchema(ctx, d.db, postgresColumns, postgresTypes); err != nil {
 		return err
@@ -73,6 +91,12 @@ func (d *pgDB) check(ctx context.Context, timeout time.Duration) error {
 		return d.checkReadOnly(ctx)
 	}
 	return d.checkWrites(ctx)
+}
+
+// relationKinds names pg_class.relkind's values other than a table's.
+var relationKinds = map[string]string{
+	"v": "a view", "m": "a materialized view", "p": "a partitioned table", "f": "a foreign table",
+	"S": "a sequence", "i": "an index", "c": "a composite type", "t": "a TOAST table", "I": "a partitioned index",
 }
 
 // checkWrites fails with ErrAccess, naming what is missing, unless this

@@ -126,3 +126,64 @@ func TestPostgresResolvesTheTableAsPostgresDoes(t *testing.T) {
 		t.Errorf("Open with the user's own table first = %v; want ErrSchema naming stl_file", err)
 	}
 }
+
+// TestPostgresRefusesWhatHidesRows: row-level security that applies to
+// the tool's role would hide rows from it, and a hidden row may name a
+// file that a stale row names too: the file would go, with exit 0. The
+// start refuses such a role (exit 2, a reason), for real and dry runs;
+// the table's owner, to whom the policy does not apply, and a role with
+// BYPASSRLS pass.
+func TestPostgresRefusesWhatHidesRows(t *testing.T) {
+	u, raw := dbtest.NewPostgres(t)
+	staleAndLive(t, raw)
+	role, as := newRole(t, u, raw)
+	exec(t, raw, `GRANT SELECT, UPDATE, DELETE ON `+store.Table+` TO `+role)
+	exec(t, raw, `ALTER TABLE `+store.Table+` ENABLE ROW LEVEL SECURITY`)
+	exec(t, raw, `CREATE POLICY hide_live ON `+store.Table+` USING (status <> 'done')`)
+	for _, ro := range []bool{false, true} {
+		d, err := store.Open(ctx, as, opts(ro))
+		if err == nil {
+			d.Close()
+		}
+		if !errors.Is(err, store.ErrAccess) || !strings.Contains(err.Error(), "row-level security") || !strings.Contains(err.Error(), role) {
+			t.Errorf("Open as a role that the policy restricts (ro=%v) = %v; want ErrAccess naming row-level security and the role", ro, err)
+		}
+	}
+	// The owner (the test server's superuser) sees every row: it passes.
+	if d, err := store.Open(ctx, u, opts(false)); err != nil {
+		t.Errorf("Open as the owner = %v", err)
+	} else {
+		d.Close()
+	}
+	// A role with BYPASSRLS passes too.
+	exec(t, raw, `ALTER ROLE `+role+` BYPASSRLS`)
+	if d, err := store.Open(ctx, as, opts(false)); err != nil {
+		t.Errorf("Open with BYPASSRLS = %v", err)
+	} else {
+		d.Close()
+	}
+}
+
+// TestPostgresRefusesWhatIsNotTheTable: a view, or a partitioned table, in
+// the web app's table's place is not the table whose rows the tool
+// deletes by their addresses: exit 2, naming what it is.
+func TestPostgresRefusesWhatIsNotTheTable(t *testing.T) {
+	for kind, ddl := range map[string]string{
+		"a view": `ALTER TABLE ` + store.Table + ` RENAME TO real_submissions;
+CREATE VIEW ` + store.Table + ` AS SELECT * FROM real_submissions`,
+		"a partitioned table": `ALTER TABLE ` + store.Table + ` RENAME TO old_submissions;
+CREATE TABLE ` + store.Table + ` (LIKE old_submissions) PARTITION BY RANGE (id)`,
+	} {
+		t.Run(kind, func(t *testing.T) {
+			u, raw := dbtest.NewPostgres(t)
+			exec(t, raw, ddl)
+			d, err := store.Open(ctx, u, opts(false))
+			if err == nil {
+				d.Close()
+			}
+			if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), kind+", not a table") {
+				t.Errorf("Open = %v; want ErrSchema saying it is %s", err, kind)
+			}
+		})
+	}
+}

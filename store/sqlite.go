@@ -85,7 +85,25 @@ func openSQLite(ctx context.Context, dsn, name string, opt Options) (*sqliteDB, 
 		db.Close()
 		return nil, err
 	}
+	if err := checkIsTable(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return d, nil
+}
+
+// checkIsTable fails with ErrSchema when Table is a view: the tool deletes
+// rows of the web app's own table.
+func checkIsTable(ctx context.Context, db *sql.DB) error {
+	var kind string
+	err := db.QueryRowContext(ctx, `SELECT type FROM sqlite_schema WHERE name = ?1 COLLATE NOCASE AND type IN ('table', 'view')`, Table).Scan(&kind)
+	if err != nil {
+		return classify("read schema", err)
+	}
+	if kind != "table" {
+		return fmt.Errorf("%w: %s is a %s, not a table: the tool deletes rows of the web app's own table", ErrSchema, Table, kind)
+	}
+	return nil
 }
 
 // connect opens db's connection. The driver applies the DSN's settings

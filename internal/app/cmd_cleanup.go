@@ -170,8 +170,8 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		// S3 did not answer within stopGrace), the next run finishes. What
 		// the run left behind before it (a file that cannot be removed)
 		// still makes it exit 1.
-		j.log.Info("interrupted between transactions; the next run finishes the job",
-			"deleted", rep.Deleted, "failed", rep.Failed)
+		j.log.Info("stopped by a signal; the next run takes up what is left",
+			"deleted", rep.Deleted, "pending_finished", rep.Pending, "files_listed", rep.Waiting, "failed", rep.Failed)
 		err = nil
 	}
 	if err != nil {
