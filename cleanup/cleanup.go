@@ -66,6 +66,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 	r := &runner{db: pdb, media: media, journal: j, opt: opt, size: opt.BatchSize,
 		gate: &gate{db: pdb, media: media, workers: opt.Workers},
 		rep:  &Report{TTLHours: opt.TTLHours, Cutoff: Cutoff(opt.Now, opt.TTLHours), Failures: []Failure{}}}
+	defer r.gate.withTree(j, r.opt.Log.Warn)()
 	defer func() { r.noteCut(); r.noteWaiting() }()
 	if err := r.finishDue(ctx); err != nil {
 		return r.rep, err

@@ -31,6 +31,27 @@ type gate struct {
 	db      protocol.DB
 	media   afero.Fs
 	workers int
+	// tree is what the last walk of MEDIA_ROOT found (fs.TreeCache), kept
+	// across runs beside the journal; nil walks every directory. walked
+	// says whether this run walked, so that it is written back.
+	tree   *fs.TreeCache
+	walked bool
+	// aliaser reads MEDIA_ROOT's tree once per run, at the first chunk.
+	aliaser *fs.Aliaser
+}
+
+// withTree gives g the tree cache kept beside j, and returns a function
+// that writes it back if the run walked.
+func (g *gate) withTree(j *Journal, log func(msg string, args ...any)) (save func()) {
+	g.tree = j.loadTree()
+	return func() {
+		if !g.walked {
+			return
+		}
+		if err := j.saveTree(g.tree); err != nil {
+			log("cannot keep the walk of MEDIA_ROOT for the next run; it will walk again", "error", err)
+		}
+	}
 }
 
 // verdict is what the gate did with one file.
@@ -112,7 +133,14 @@ func (g *gate) judge(ctx context.Context, chunk []entry, out []verdict) error {
 			names[i] = clean // a row's stl//x.stl is the file stl/x.stl
 		}
 	}
-	al, err := fs.FindAliases(ctx, g.media, names)
+	if g.aliaser == nil {
+		a, err := fs.NewAliaser(ctx, g.media, g.tree)
+		if err != nil {
+			return err
+		}
+		g.aliaser, g.walked = a, true
+	}
+	al, err := g.aliaser.Find(ctx, names)
 	if err != nil {
 		return err
 	}

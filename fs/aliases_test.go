@@ -32,7 +32,7 @@ func TestFindAliases(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := newRootFs(t, media)
-	a, err := fs.FindAliases(context.Background(), root, []string{"stl/2026/11/x.stl", "stl/2026/11/y.stl", "stl/2026/11/lone.stl", "stl/none.stl"})
+	a, err := fs.FindAliases(context.Background(), root, []string{"stl/2026/11/x.stl", "stl/2026/11/y.stl", "stl/2026/11/lone.stl", "stl/none.stl"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestFindAliases(t *testing.T) {
 // TestFindAliasesElsewhere: where names have no aliases (memory, S3), a
 // name is its only spelling.
 func TestFindAliasesElsewhere(t *testing.T) {
-	a, err := fs.FindAliases(context.Background(), afero.NewMemMapFs(), []string{"stl/a.stl"})
+	a, err := fs.FindAliases(context.Background(), afero.NewMemMapFs(), []string{"stl/a.stl"}, nil)
 	if err != nil || !slices.Equal(a.Names[0], []string{"stl/a.stl"}) || a.Unknown[0] || len(a.Opaque) != 0 {
 		t.Errorf("FindAliases in memory = %+v, %v", a, err)
 	}

@@ -7,9 +7,14 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
+
+// dirReads counts the directories that walks have read, for the tests of
+// the tree cache.
+var dirReads atomic.Int64
 
 // fileKey is a file's device and inode.
 type fileKey struct{ dev, ino uint64 }
@@ -35,9 +40,20 @@ type tree struct {
 	aliased map[fileKey][]string
 }
 
-// findAliases walks the tree and spells each file at names every way it
-// can be reached (see FindAliases).
-func (r *RootFs) findAliases(ctx context.Context, names []string) (Aliases, error) {
+// newAliaser walks the tree once (see NewAliaser).
+func (r *RootFs) newAliaser(ctx context.Context, cache *TreeCache) (*Aliaser, error) {
+	t, err := r.walk(ctx, nil, cache)
+	if err != nil {
+		return nil, err
+	}
+	return &Aliaser{find: func(ctx context.Context, names []string) (Aliases, error) {
+		return r.findAliases(ctx, t, names)
+	}}, nil
+}
+
+// findAliases spells each file at names every way it can be reached in t
+// (see Aliaser.Find).
+func (r *RootFs) findAliases(ctx context.Context, t *tree, names []string) (Aliases, error) {
 	a := Aliases{Names: make([][]string, len(names)), Unknown: make([]bool, len(names))}
 	type asked struct {
 		key    fileKey
@@ -67,9 +83,16 @@ func (r *RootFs) findAliases(ctx context.Context, names []string) (Aliases, erro
 		}
 	}
 	c.close()
-	t, err := r.walk(ctx, hard)
-	if err != nil {
-		return a, err
+	if len(hard) > 0 {
+		// Files with another link: the tree is read again, every file
+		// looked at, for their other names (rare: the web app writes
+		// each upload once).
+		ht, err := r.walk(ctx, hard, nil)
+		if err != nil {
+			return a, err
+		}
+		t = &tree{dirs: t.dirs, dirLinks: t.dirLinks, fileLinks: t.fileLinks, opaque: t.opaque,
+			hard: ht.hard, partial: t.partial || ht.partial, aliased: t.aliased}
 	}
 	a.Opaque = t.opaque
 	for i, f := range files {
@@ -153,9 +176,16 @@ func joinPath(dir, name string) string {
 
 // walk reads every directory of the tree, without following a symlink,
 // and notes its links, its directories' paths and, for the files in hard
-// (keys with more than one link), every path at which they lie.
-func (r *RootFs) walk(ctx context.Context, hard map[fileKey]bool) (*tree, error) {
+// (keys with more than one link), every path at which they lie. A
+// directory that cache vouches for is not read again (see TreeCache);
+// cache, if any, then holds what this walk found.
+func (r *RootFs) walk(ctx context.Context, hard map[fileKey]bool, cache *TreeCache) (*tree, error) {
 	t := &tree{dirs: map[fileKey][]string{}, hard: map[fileKey][]string{}}
+	next := NewTreeCache()
+	if cache != nil {
+		next.now = cache.now
+	}
+	next.at = next.now().UnixNano()
 	stack := []string{"."}
 	for len(stack) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -181,26 +211,54 @@ func (r *RootFs) walk(ctx context.Context, hard map[fileKey]bool) (*tree, error)
 			f.Close() // a bind mount of a directory already walked
 			continue
 		}
+		change := st.Ctim.Nano()
+		if d, ok := cache.vouches(p, key.dev, key.ino, change); ok && len(hard) == 0 {
+			// Unchanged since the last walk: its subdirectories and links
+			// are the ones noted; the links' targets are looked at anew.
+			for _, s := range d.subdirs {
+				t.note(f, p, s, unix.DT_DIR, hard, &stack)
+			}
+			for _, l := range d.links {
+				t.note(f, p, l, unix.DT_LNK, hard, &stack)
+			}
+			next.dirs[p] = d
+			f.Close()
+			continue
+		}
+		d := &cachedDir{dev: key.dev, ino: key.ino, change: change}
+		dirReads.Add(1)
 		err = readDirTypes(f, func(name string, typ uint8) error {
-			return t.note(f, p, name, typ, hard, &stack)
+			typ = t.note(f, p, name, typ, hard, &stack)
+			switch typ {
+			case unix.DT_DIR:
+				d.subdirs = append(d.subdirs, name)
+			case unix.DT_LNK:
+				d.links = append(d.links, name)
+			}
+			return nil
 		})
 		f.Close()
 		if err != nil {
 			t.partial = true
+			continue
 		}
+		next.dirs[p] = d
 	}
 	t.finish()
+	if cache != nil && !t.partial {
+		*cache = *next
+	}
 	return t, nil
 }
 
-// note notes one entry of the directory d at p.
-func (t *tree) note(d *os.File, p, name string, typ uint8, hard map[fileKey]bool, stack *[]string) error {
+// note notes one entry of the directory d at p, and returns its type.
+func (t *tree) note(d *os.File, p, name string, typ uint8, hard map[fileKey]bool, stack *[]string) uint8 {
 	full := joinPath(p, name)
 	fd := int(d.Fd())
 	if typ == unix.DT_UNKNOWN {
 		var st unix.Stat_t
 		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return nil // gone meanwhile
+			return unix.DT_UNKNOWN // gone meanwhile
 		}
 		typ = dirType(uint32(st.Mode))
 	}
@@ -232,7 +290,7 @@ func (t *tree) note(d *os.File, p, name string, typ uint8, hard map[fileKey]bool
 			}
 		}
 	}
-	return nil
+	return typ
 }
 
 // finish notes the links whose targets are no directory of the tree
@@ -283,4 +341,4 @@ func dirType(mode uint32) uint8 {
 	return unix.DT_UNKNOWN
 }
 
-var _ aliasFinder = (*RootFs)(nil)
+var _ aliaserMaker = (*RootFs)(nil)

@@ -20,3 +20,9 @@ func SetS3RequestTimeout(d time.Duration) (restore func()) {
 // DeleteKeys is s.deleteKeys, which must refuse a name that is not clean
 // even when a caller forgot to clean it.
 func DeleteKeys(s *S3Fs, clean []string) []error { return s.deleteKeys(clean) }
+
+// DirReads is how many directories walks have read so far.
+func DirReads() int64 { return dirReads.Load() }
+
+// SetTreeCacheClock makes c tell the time of its walks by now.
+func SetTreeCacheClock(c *TreeCache, now func() time.Time) { c.now = now }

@@ -35,7 +35,9 @@ func (r reads) Named(ctx context.Context, files, prefixes []string, fn func(file
 		return r.named1(ctx, q, args, fn)
 	}
 	var first, last sql.NullInt64
-	if err := r.db.QueryRowContext(ctx, `SELECT min(id), max(id) FROM `+Table).Scan(&first, &last); err != nil {
+	// Two searches of the rowid's ends: min(id), max(id) in one SELECT
+	// would scan the table.
+	if err := r.db.QueryRowContext(ctx, `SELECT (SELECT min(id) FROM `+Table+`), (SELECT max(id) FROM `+Table+`)`).Scan(&first, &last); err != nil {
 		return fmt.Errorf("ask which rows name the files: %w", err)
 	}
 	if !first.Valid || first.Int64 == math.MinInt64 {
