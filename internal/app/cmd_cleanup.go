@@ -141,7 +141,6 @@ func (j *cleanupJob) once(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	j.watch.opened(db)
 	media, closeMedia, err := j.cfg.openMedia(ctx)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
-	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 // TestHealthStateFile: the first real run that succeeds leaves the state
@@ -78,8 +75,9 @@ func TestHealthStateFile(t *testing.T) {
 	runCLI(t, "--db", db, "health", "--max-age", "1h").wantOneLineError(t, 1, "unhealthy: the last run finished", "with exit 2: MEDIA_ROOT")
 }
 
-// TestHealthStateBesideJournal: with --state-dir the state file moves with
-// the journal, under the journal's name with its own suffix.
+// TestHealthStateBesideJournal: with --state-dir the state file moves
+// with the journal into the state directory, named after the database's
+// path (a symlink's target), which health finds without opening it.
 func TestHealthStateBesideJournal(t *testing.T) {
 	dir := install(t)
 	stateDir := t.TempDir()
@@ -87,24 +85,22 @@ func TestHealthStateBesideJournal(t *testing.T) {
 	if r := runCLI(t, "--db", db, "--media-root", filepath.Join(dir, "media"), "--now", refNow, "--state-dir", stateDir); r.code != 0 {
 		t.Fatalf("exit %d, %q", r.code, r.stderr)
 	}
-	sdb, err := store.Open(context.Background(), db, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sdb.Close()
-	journal, err := cleanup.JournalPath(sdb, stateDir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := strings.TrimSuffix(journal, ".cleanup-stale-pending") + ".cleanup-stale-health"
-	if got := dirNames(t, stateDir); len(got) != 1 || filepath.Join(stateDir, got[0]) != want {
-		t.Errorf("state directory holds %v, want %s", got, filepath.Base(want))
+	want := stateFileName(realPath(db), "sqlite:"+realPath(db))
+	if got := dirNames(t, stateDir); len(got) != 1 || got[0] != want || !strings.HasPrefix(want, "db.sqlite3-") {
+		t.Errorf("state directory holds %v, want %s", got, want)
 	}
 	if _, err := os.Lstat(db + ".cleanup-stale-health"); !os.IsNotExist(err) {
 		t.Errorf("a state file next to the database too (%v)", err)
 	}
 	if r := runCLI(t, "--db", db, "--state-dir", stateDir, "health", "--max-age", "1h"); r.code != 0 {
 		t.Errorf("health: exit %d, %q", r.code, r.stderr)
+	}
+	alias := filepath.Join(t.TempDir(), "alias.sqlite3")
+	if err := os.Symlink(db, alias); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "--db", alias, "--state-dir", stateDir, "health", "--max-age", "1h"); r.code != 0 {
+		t.Errorf("health through a symlink to the database: exit %d, %q", r.code, r.stderr)
 	}
 }
 
@@ -219,8 +215,10 @@ func TestHealthJudge(t *testing.T) {
 			r.wantOneLineError(t, c.code, c.says)
 		})
 	}
-	// A database that cannot be opened is a configuration error.
-	runCLI(t, "--db", filepath.Join(dir, "nope.sqlite3"), "health", "--max-age", "1m").wantOneLineError(t, 2, "database not found")
+	// Health opens no database: one that is not there has no state file
+	// beside it, which is unhealthy.
+	runCLI(t, "--db", filepath.Join(dir, "nope.sqlite3"), "health", "--max-age", "1m").
+		wantOneLineError(t, 1, "unhealthy: no run recorded yet at "+filepath.Join(dir, "nope.sqlite3.cleanup-stale-health"))
 }
 
 // TestHealthJSON: --json prints the verdict and the state, healthy or
