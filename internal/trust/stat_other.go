@@ -17,3 +17,6 @@ type fileStat struct {
 
 // statOf knows no owner or link count where files have no uid.
 func statOf(iofs.FileInfo) (fileStat, bool) { return fileStat{}, false }
+
+// Owner knows no owner where files have no uid.
+func Owner(iofs.FileInfo) (int, bool) { return 0, false }

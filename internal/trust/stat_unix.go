@@ -32,3 +32,9 @@ func statOf(fi iofs.FileInfo) (fileStat, bool) {
 	}
 	return fileStat{uid: int(st.Uid), nlink: uint64(st.Nlink)}, true
 }
+
+// Owner returns the uid that owns the file fi describes.
+func Owner(fi iofs.FileInfo) (uid int, ok bool) {
+	st, ok := statOf(fi)
+	return st.uid, ok
+}
