@@ -216,3 +216,26 @@ func TestStateDir(t *testing.T) {
 		t.Errorf("$STATE_DIRECTORY 0755: %q, %v", dir, err)
 	}
 }
+
+// TestWritable: a file that this user may not write, by its mode, is
+// reported with the system's reason. Root may write whatever the mode
+// says, so only another user sees it.
+func TestWritable(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := trust.Writable(p); err != nil {
+		t.Errorf("a 0600 file of this user's: %v", err)
+	}
+	if err := trust.Writable(filepath.Dir(p)); err != nil {
+		t.Errorf("this user's directory: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		t.Skip("root may write a 0400 file")
+	}
+	os.Chmod(p, 0o400)
+	if err := trust.Writable(p); !errors.Is(err, syscall.EACCES) {
+		t.Errorf("a 0400 file: %v, want EACCES", err)
+	}
+}
