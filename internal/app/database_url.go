@@ -14,7 +14,7 @@ import (
 // databaseURLEnv is where many Django installs keep their database
 // (dj-database-url): the tool reads it too, so that an install says where
 // its database is once. --db comes from the flag, else CLEANUP_STALE_DB,
-// else DATABASE_URL, else db.sqlite3 (the README's Configuration).
+// else DATABASE_URL, else db.sqlite3 (docs/usage.md, Flags and environment).
 const databaseURLEnv = "DATABASE_URL"
 
 // exampleURLs shows the two kinds of database the tool takes.

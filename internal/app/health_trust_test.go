@@ -11,7 +11,7 @@ import (
 )
 
 // TestHealthStateNotTrusted: the health state file follows the journal's
-// trust rules (the README's "Being watched"). A file that claims a fresh
+// trust rules (docs/operating.md, Monitoring). A file that claims a fresh
 // success is not believed when others may write it, when it belongs to
 // another user, when it has another name (a hard link), or when it is a
 // FIFO (which health must not hang on), nor in a state directory that

@@ -17,7 +17,7 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// The tests of this file hold health to the README's "Being watched":
+// The tests of this file hold health to docs/operating.md, Monitoring:
 // every run that ends, however it ends, is what health reports next, and
 // where a run cannot record its end, health is not healthy.
 

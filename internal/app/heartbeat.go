@@ -17,7 +17,7 @@ import (
 // The health state file is what every real run leaves for the ones
 // watching it: when the last run started and finished, its exit status and
 // its counts. `cleanup-stale health` (a container's HEALTHCHECK) reads it.
-// See the README's "Being watched"; state_path.go says where it lives.
+// See docs/operating.md, Monitoring; state_path.go says where it lives.
 
 // stateVersion is the state file's format. A reader refuses another one.
 const stateVersion = 1
@@ -35,8 +35,8 @@ type runState struct {
 	// still going (or died without a word).
 	Started  time.Time `json:"started,omitzero"`
 	Finished time.Time `json:"finished,omitzero"`
-	// ExitStatus is the last finished run's, as the README's Exit status
-	// defines it.
+	// ExitStatus is the last finished run's, as docs/troubleshooting.md's
+	// Exit status defines it.
 	ExitStatus int `json:"exit_status"`
 	// Error is its error, in one line, when it failed for another reason
 	// than files left behind (those are counted in Failed).

@@ -15,7 +15,7 @@ import (
 const healthSuffix = ".cleanup-stale-health"
 
 // healthPath is where the health state file of the database that cfg
-// names lives (the README's "Being watched"):
+// names lives (docs/operating.md, Monitoring):
 //
 //   - next to a SQLite database, under its name, symlinks resolved:
 //     db.sqlite3.cleanup-stale-health, beside its journal;

@@ -21,8 +21,8 @@ func watchFlags() []cli.Flag {
 	}
 }
 
-// watcher is what a real run tells the ones watching it (the README's
-// "Being watched"): it records the run's start and end in the health state
+// watcher is what a real run tells the ones watching it (docs/operating.md,
+// Monitoring): it records the run's start and end in the health state
 // file, for `cleanup-stale health`, and tells the monitor behind
 // --ping-url, if any. A dry run has no watcher: it tells nobody anything
 // and writes nothing.
@@ -119,8 +119,8 @@ func (w *watcher) end(ctx context.Context, err error) {
 	// succeeded, or deleted rows, finished files or kept rows (exit 1),
 	// stopped by a signal or not. One that was refused, failed or was
 	// stopped before it did anything (a mistyped --db, the lock not
-	// obtained) leaves the install as it found it, as the README's Exit
-	// status promises, and health goes on saying "no run recorded yet".
+	// obtained) leaves the install as it found it, as docs/troubleshooting.md's
+	// Exit status promises, and health goes on saying "no run recorded yet".
 	if s := w.state; s != nil && (w.exists || didSomething(ctx, status, w.rep)) {
 		s.Finished, s.ExitStatus, s.Error = w.now(), status, ""
 		if err != nil && !errors.Is(err, errLeftBehind) {
@@ -145,7 +145,7 @@ func (w *watcher) end(ctx context.Context, err error) {
 
 // didSomething tells whether a run that ended with status and rep (nil if
 // it never got to its work) succeeded or changed anything. A stop is exit
-// 0 too (the README's Exit status), but no success.
+// 0 too (docs/troubleshooting.md, Exit status), but no success.
 func didSomething(ctx context.Context, status int, rep *cleanup.Report) bool {
 	return status == 0 && ctx.Err() == nil || rep != nil && rep.Deleted+rep.Pending+rep.Failed > 0
 }

@@ -1,7 +1,7 @@
 // Package trust decides whether cleanup-stale may believe the files it
 // keeps for itself between runs, the pending-removal journal and the
-// health state file, and the directory it keeps them in (the README's
-// "The journal" and "Being watched").
+// health state file, and the directory it keeps them in (docs/journal.md,
+// and docs/operating.md's Monitoring).
 //
 // A journal tells a run which files to remove, and a state file tells
 // health whether the cleanup works: whoever can write either can make the
