@@ -28,7 +28,7 @@ const exampleURLs = "like sqlite:////path/to/db.sqlite3 or postgres://USER:PASSW
 func database(c *cli.Context) (string, error) {
 	db := from(c, "db").String("db")
 	if !setAnywhere(c, "db") {
-		if raw := os.Getenv(databaseURLEnv); raw != "" {
+		if raw := os.Getenv("DATABASE_URL"); raw != "" { // databaseURLEnv, by its name: what the code reads is greppable
 			return fromDatabaseURL(raw)
 		}
 		return db, nil
