@@ -116,7 +116,7 @@ func TestStateDirectoryEnvWritableByOthers(t *testing.T) {
 func TestJournalHardLinkRefused(t *testing.T) {
 	dir := install(t)
 	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
-	journal := db + ".cleanup-stale-pending"
+	journal := db + journalSuffix
 	listed := []string{"stl/orphan.stl"}
 	writeFiles(t, media, listed...)
 	other := filepath.Join(t.TempDir(), "elsewhere")

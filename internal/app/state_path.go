@@ -11,8 +11,13 @@ import (
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
-// healthSuffix ends the health state file's name.
-const healthSuffix = ".cleanup-stale-health"
+// journalSuffix ends the pending-removal journal's name (package
+// cleanup's own constant, which it does not export); healthSuffix ends
+// the health state file's, which sits beside it.
+const (
+	journalSuffix = ".cleanup-stale-pending"
+	healthSuffix  = ".cleanup-stale-health"
+)
 
 // healthPath is where the health state file of the database that cfg
 // names lives (docs/operating.md, Monitoring):
