@@ -4,10 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/cleanup-stale/cleanup-stale/internal/trust"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
@@ -23,6 +23,9 @@ const journalSuffix = ".cleanup-stale-pending"
 //   - else in systemd's $STATE_DIRECTORY (StateDirectory= in the unit);
 //   - else in the user's XDG state directory, ~/.local/state/cleanup-stale,
 //     which is created when create is set.
+//
+// A state directory (any but the database's own) that others may write is
+// ErrJournal: see trust.Dir.
 //
 // The journal is named for the database's identity, not for the spelling
 // that reached it, so that one database has one journal and one lock:
@@ -43,30 +46,18 @@ func JournalPath(db store.DB, stateDir string, create bool) (string, error) {
 		name = real
 	}
 	id := db.Identity()
+	// A state directory is the tool's alone: it must be this user's and
+	// writable by no one else (see trust.Dir, which says why the
+	// database's own directory is not held to that).
 	if stateDir != "" {
-		fi, err := os.Stat(stateDir)
-		if err != nil || !fi.IsDir() {
-			return "", fmt.Errorf("%w: state directory %s: not a directory", ErrJournal, stateDir)
+		if err := trust.Dir(stateDir); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrJournal, err)
 		}
 		return filepath.Join(stateDir, journalFile(name, id)), nil
 	}
-	if dirs := os.Getenv("STATE_DIRECTORY"); dirs != "" {
-		dir, _, _ := strings.Cut(dirs, ":")
-		return filepath.Join(dir, journalFile(name, id)), nil
-	}
-	base := os.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("%w: no state directory: set --state-dir (%v)", ErrJournal, err)
-		}
-		base = filepath.Join(home, ".local", "state")
-	}
-	dir := filepath.Join(base, "cleanup-stale")
-	if create {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return "", fmt.Errorf("%w: %v", ErrJournal, err)
-		}
+	dir, err := trust.StateDir(create)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrJournal, err)
 	}
 	return filepath.Join(dir, journalFile(name, id)), nil
 }

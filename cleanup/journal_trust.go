@@ -7,14 +7,23 @@ import (
 	"os"
 
 	"github.com/spf13/afero"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/trust"
 )
 
 // The journal tells a run which files to remove, so it is trusted only as
-// far as the database is: it must be a regular file (never a symlink,
-// which could point the run's writes anywhere, never a FIFO, which would
-// hang it), owned by the user who runs the tool, and writable by no one
-// else. Anything else is ErrJournal, exit status 2, with the reason, and
-// nothing is created or changed.
+// far as the database is (package trust says how): a regular file, never
+// a symlink, which could point the run's writes anywhere, never a FIFO,
+// which would hang it, owned by the user who runs the tool, writable by no
+// one else, and with no other name, through which another file would be
+// written. Anything else is ErrJournal, exit status 2, with the reason,
+// and nothing is created or changed.
+
+// openNoFollow makes an open fail on a symlink and not wait on a FIFO.
+const openNoFollow = trust.NoFollow
+
+// isLink reports whether an open failed because openNoFollow met a link.
+func isLink(err error) bool { return trust.IsLink(err) }
 
 // openJournalFile opens the journal at name, for reading and writing
 // (creating it, mode 0600) when write is set, else read-only, and checks
@@ -40,7 +49,7 @@ func openJournalFile(fsys afero.Fs, name string, write bool) (f afero.File, crea
 	}
 	if err != nil {
 		if isLink(err) {
-			return nil, false, fmt.Errorf("%w: %s is a symbolic link; refusing to follow it", ErrJournal, name)
+			return nil, false, fmt.Errorf("%w: %v", ErrJournal, trust.LinkRefused(name))
 		}
 		if errors.Is(err, iofs.ErrNotExist) && !write {
 			return nil, false, err
@@ -54,20 +63,10 @@ func openJournalFile(fsys afero.Fs, name string, write bool) (f afero.File, crea
 	return f, created, nil
 }
 
-// trusted checks the journal's type, owner and mode.
+// trusted checks the open journal's type, owner, mode and links.
 func trusted(f afero.File, name string) error {
-	fi, err := f.Stat()
-	if err != nil {
+	if err := trust.Check(f, name); err != nil {
 		return fmt.Errorf("%w: %v", ErrJournal, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file (%s)", ErrJournal, name, fi.Mode().Type())
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%w: %s is writable by others (mode %04o); only its owner may write it", ErrJournal, name, fi.Mode().Perm())
-	}
-	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
-		return fmt.Errorf("%w: %s belongs to user %d, not to this user (%d)", ErrJournal, name, uid, os.Geteuid())
 	}
 	return nil
 }

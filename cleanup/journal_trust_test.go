@@ -95,6 +95,29 @@ func TestJournalWritableByOthers(t *testing.T) {
 	}
 }
 
+// TestJournalWithAnotherLink: a journal that another name shares (a hard
+// link planted at the journal's name, to a file that the run's user owns
+// elsewhere) is refused, and neither name's content changes: a run would
+// otherwise write through to the other file.
+func TestJournalWithAnotherLink(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	name := filepath.Join(dir, journalName)
+	other := filepath.Join(outside, "precious")
+	text := "cleanup-stale pending removals v2 media-root=\"media\"\nbatch 1 2026-11-25T12:00:00Z\nfile \"stl/a.stl\"\n"
+	if err := os.WriteFile(other, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(other, name); err != nil {
+		t.Fatal(err)
+	}
+	refuseJournal(t, name, "2 links")
+	for _, p := range []string{name, other} {
+		if b, err := os.ReadFile(p); err != nil || string(b) != text {
+			t.Errorf("%s now holds %q (%v)", p, b, err)
+		}
+	}
+}
+
 // TestJournalOfAnotherUser: a journal owned by another user (nobody) is
 // refused, even mode 0600, and left as it was. Only root can give a file
 // away, so only root runs it.

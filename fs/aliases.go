@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/spf13/afero"
 )
@@ -24,6 +25,10 @@ type Aliases struct {
 	// (Keys) to be compared.
 	Opaque []string
 }
+
+// dirReads counts the directories that walks have read, for the tests of
+// the tree cache.
+var dirReads atomic.Int64
 
 // maxSpellings bounds the names found for one file: a tree whose links
 // give a file more than that is taken as using it.

@@ -7,14 +7,9 @@ import (
 	"errors"
 	"os"
 	"strings"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
-
-// dirReads counts the directories that walks have read, for the tests of
-// the tree cache.
-var dirReads atomic.Int64
 
 // fileKey is a file's device and inode.
 type fileKey struct{ dev, ino uint64 }

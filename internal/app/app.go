@@ -50,12 +50,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 }
 
-// onUsageError reports a bad command line in one line, without the help
-// text that urfave/cli would print.
-func onUsageError(_ *cli.Context, err error, _ bool) error {
-	return usageError{err}
-}
-
 // releaseVersion is set by the release build (-ldflags -X, see
 // .goreleaser.yaml), whose module version would otherwise read "(devel)"
 // or a pseudo-version.
@@ -84,7 +78,7 @@ func version() string {
 // Run runs the command line and returns its exit status. It is main without
 // the process: tests call it with their own arguments and writers.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := newApp(readerGone{stdout}, stderr).RunContext(ctx, args)
+	err := explainValue(newApp(readerGone{stdout}, stderr).RunContext(ctx, args))
 	if errors.Is(err, errReaderGone) {
 		// `cleanup-stale --dry-run | head`: the reader has what it wanted.
 		// A real run has done its work by the time it prints.

@@ -43,6 +43,7 @@ type cleanupJob struct {
 	opt    cleanup.Options
 	out    printer
 	log    *slog.Logger
+	kept   *keptLog // the lines log holds back until the run ends
 	errOut progressWriter
 	watch  *watcher // nil in a dry run
 }
@@ -69,7 +70,11 @@ func cleanupAction(c *cli.Context) error {
 	case !(c.Float64("lock-share") > 0 && c.Float64("lock-share") <= 1):
 		return usageError{fmt.Errorf("--lock-share %g: must be more than 0 and at most 1", c.Float64("lock-share"))}
 	}
-	log := newLogger(c.App.ErrWriter)
+	diskMedia := cfg.mediaRoot
+	if fs.IsS3(diskMedia) {
+		diskMedia = ""
+	}
+	log, kept := newRunLogger(c.App.ErrWriter, diskMedia)
 	j := &cleanupJob{
 		cfg:    cfg,
 		dryRun: c.Bool("dry-run"),
@@ -85,9 +90,10 @@ func cleanupAction(c *cli.Context) error {
 		},
 		out:    newPrinter(c.App.Writer, cfg.json),
 		log:    log,
+		kept:   kept,
 		errOut: progressWriter{w: c.App.ErrWriter},
 	}
-	if j.watch, err = newWatcher(c, cfg, every, log); err != nil {
+	if j.watch, err = newWatcher(c, cfg, every, kept.plain()); err != nil {
 		return err
 	}
 	if every == 0 {
@@ -136,12 +142,12 @@ func (j *cleanupJob) logRunError(ctx context.Context, err error) {
 
 // once is one run: open, clean up (or preview), report.
 func (j *cleanupJob) once(ctx context.Context) error {
+	defer j.kept.flush(ctx)
 	db, err := j.cfg.openDB(ctx, j.dryRun)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	j.watch.opened(db)
 	media, closeMedia, err := j.cfg.openMedia(ctx)
 	if err != nil {
 		return err

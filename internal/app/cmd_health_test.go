@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
-	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 // TestHealthStateFile: the first real run that succeeds leaves the state
@@ -56,8 +53,9 @@ func TestHealthStateFile(t *testing.T) {
 		t.Errorf("state file mode %v (%v), want -rw-------", fi.Mode(), err)
 	}
 	// Nothing else was left in the database's directory: no temporary
-	// file, no journal (nothing is pending).
-	if got := dirNames(t, dir); !slices.Equal(got, []string{"db.sqlite3", "db.sqlite3.cleanup-stale-health", "media"}) {
+	// file, no journal (nothing is pending); only what the walk of
+	// MEDIA_ROOT found, kept for the next run.
+	if got := dirNames(t, dir); !slices.Equal(got, []string{"db.sqlite3", "db.sqlite3.cleanup-stale-health", "db.sqlite3.cleanup-stale-tree", "media"}) {
 		t.Errorf("the database's directory holds %v", got)
 	}
 	r := runCLI(t, "--db", db, "health", "--max-age", "1h")
@@ -78,8 +76,9 @@ func TestHealthStateFile(t *testing.T) {
 	runCLI(t, "--db", db, "health", "--max-age", "1h").wantOneLineError(t, 1, "unhealthy: the last run finished", "with exit 2: MEDIA_ROOT")
 }
 
-// TestHealthStateBesideJournal: with --state-dir the state file moves with
-// the journal, under the journal's name with its own suffix.
+// TestHealthStateBesideJournal: with --state-dir the state file moves
+// with the journal into the state directory, named after the database's
+// path (a symlink's target), which health finds without opening it.
 func TestHealthStateBesideJournal(t *testing.T) {
 	dir := install(t)
 	stateDir := t.TempDir()
@@ -87,24 +86,22 @@ func TestHealthStateBesideJournal(t *testing.T) {
 	if r := runCLI(t, "--db", db, "--media-root", filepath.Join(dir, "media"), "--now", refNow, "--state-dir", stateDir); r.code != 0 {
 		t.Fatalf("exit %d, %q", r.code, r.stderr)
 	}
-	sdb, err := store.Open(context.Background(), db, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sdb.Close()
-	journal, err := cleanup.JournalPath(sdb, stateDir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := strings.TrimSuffix(journal, ".cleanup-stale-pending") + ".cleanup-stale-health"
-	if got := dirNames(t, stateDir); len(got) != 1 || filepath.Join(stateDir, got[0]) != want {
-		t.Errorf("state directory holds %v, want %s", got, filepath.Base(want))
+	want := stateFileName(realPath(db), "sqlite:"+realPath(db))
+	if got := withoutTree(dirNames(t, stateDir)); len(got) != 1 || got[0] != want || !strings.HasPrefix(want, "db.sqlite3-") {
+		t.Errorf("state directory holds %v, want %s", got, want)
 	}
 	if _, err := os.Lstat(db + ".cleanup-stale-health"); !os.IsNotExist(err) {
 		t.Errorf("a state file next to the database too (%v)", err)
 	}
 	if r := runCLI(t, "--db", db, "--state-dir", stateDir, "health", "--max-age", "1h"); r.code != 0 {
 		t.Errorf("health: exit %d, %q", r.code, r.stderr)
+	}
+	alias := filepath.Join(t.TempDir(), "alias.sqlite3")
+	if err := os.Symlink(db, alias); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "--db", alias, "--state-dir", stateDir, "health", "--max-age", "1h"); r.code != 0 {
+		t.Errorf("health through a symlink to the database: exit %d, %q", r.code, r.stderr)
 	}
 }
 
@@ -126,7 +123,7 @@ func TestHealthStatePostgres(t *testing.T) {
 	if r := runCLI(t, "--db", pgURL, "--media-root", filepath.Join(dir, "media"), "--now", refNow); r.code != 0 {
 		t.Fatalf("exit %d, %q", r.code, r.stderr)
 	}
-	got := dirNames(t, filepath.Join(xdg, "cleanup-stale"))
+	got := withoutTree(dirNames(t, filepath.Join(xdg, "cleanup-stale")))
 	if len(got) != 1 || !strings.HasSuffix(got[0], ".cleanup-stale-health") {
 		t.Fatalf("the state directory holds %v", got)
 	}
@@ -219,8 +216,10 @@ func TestHealthJudge(t *testing.T) {
 			r.wantOneLineError(t, c.code, c.says)
 		})
 	}
-	// A database that cannot be opened is a configuration error.
-	runCLI(t, "--db", filepath.Join(dir, "nope.sqlite3"), "health", "--max-age", "1m").wantOneLineError(t, 2, "database not found")
+	// Health opens no database: one that is not there has no state file
+	// beside it, which is unhealthy.
+	runCLI(t, "--db", filepath.Join(dir, "nope.sqlite3"), "health", "--max-age", "1m").
+		wantOneLineError(t, 1, "unhealthy: no run recorded yet at "+filepath.Join(dir, "nope.sqlite3.cleanup-stale-health"))
 }
 
 // TestHealthJSON: --json prints the verdict and the state, healthy or
@@ -278,4 +277,10 @@ func dirNames(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// withoutTree is names without the file that keeps the last walk of
+// MEDIA_ROOT, which a run that removed files leaves on purpose.
+func withoutTree(names []string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return strings.HasSuffix(n, ".cleanup-stale-tree") })
 }

@@ -36,7 +36,8 @@ func globalFlags(withEnv bool) []cli.Flag {
 		}
 		return nil, usage + " [$" + name + "]"
 	}
-	dbEnv, dbUsage := env(envPrefix+"DB", "the web app's SQLite database `PATH` (never created), or a postgres:// URL")
+	dbEnv, dbUsage := env(envPrefix+"DB", "the web app's SQLite database `PATH` (never created), or a postgres:// URL; "+
+		"without it, $DATABASE_URL as dj-database-url reads it (postgres:// or sqlite:////abs/path)")
 	mediaEnv, mediaUsage := env("MEDIA_ROOT", "the `DIR` that uploads' paths are relative to, or s3://BUCKET[/PREFIX]")
 	ttlEnv, ttlUsage := env(envPrefix+"TTL_HOURS", "a submission is stale `N` hours after it was created (identifying) or closed (rejected)")
 	nowEnv, nowUsage := env(envPrefix+"NOW", "judge staleness as of this RFC 3339 `TIME` instead of the clock")
@@ -87,8 +88,12 @@ func commandConfig(c *cli.Context) (config, error) {
 // subcommand wins over one written before it, which wins over the
 // environment, which wins over the default.
 func loadConfig(c *cli.Context) (config, error) {
+	db, err := database(c)
+	if err != nil {
+		return config{}, err
+	}
 	cfg := config{
-		db:          from(c, "db").String("db"),
+		db:          db,
 		mediaRoot:   from(c, "media-root").String("media-root"),
 		ttlHours:    from(c, "ttl-hours").Int("ttl-hours"),
 		busyTimeout: from(c, "busy-timeout").Duration("busy-timeout"),

@@ -89,7 +89,7 @@ func operatorMessages(t *testing.T) map[string]string {
 			}
 		}
 	}
-	for _, dir := range []string{"cleanup", "fs", "store", filepath.Join("internal", "app")} {
+	for _, dir := range []string{"cleanup", "fs", "store", filepath.Join("internal", "app"), filepath.Join("internal", "trust")} {
 		names, err := filepath.Glob(filepath.Join(repo, dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
@@ -119,6 +119,14 @@ func operatorMessages(t *testing.T) map[string]string {
 							}
 						}
 					case *ast.CallExpr:
+						if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "refuse" && len(n.Args) > 0 {
+							// package trust's refusals, which say what is
+							// wrong with a file and how to fix it
+							if s, ok := stringLit(n.Args[0]); ok {
+								add(fset.Position(n.Pos()), s)
+							}
+							return true
+						}
 						sel, ok := n.Fun.(*ast.SelectorExpr)
 						if !ok || len(n.Args) == 0 {
 							return true
@@ -185,7 +193,7 @@ func wrapsOperatorSentinel(e ast.Expr) bool {
 func TestTroubleshootingNamesEveryMessage(t *testing.T) {
 	page := docPages(t)["docs/troubleshooting.md"]
 	msgs := operatorMessages(t)
-	for _, want := range []string{"cannot remove file; row kept", "pending-removal journal unusable", "--every", "is a symbolic link; refusing to follow it"} {
+	for _, want := range []string{"cannot remove file; row kept", "pending-removal journal unusable", "--every", "is a symbolic link, not a regular file; refusing to follow it: remove it (rm"} {
 		if _, ok := msgs[want]; !ok {
 			t.Fatalf("the code's messages, as read here, lack %q: %v", want, msgs)
 		}

@@ -24,6 +24,7 @@ type EnvVar struct {
 // docs list them from here; a test holds this list to the code's Getenv
 // calls, so that a variable the code starts to read cannot go unmentioned.
 var otherEnvironment = []EnvVar{
+	{Name: "DATABASE_URL", Use: "the database, as dj-database-url writes it, when neither --db nor CLEANUP_STALE_DB gives one: a postgres:// URL, or sqlite:////abs/path/db.sqlite3"},
 	{Name: "AWS_ACCESS_KEY_ID", Use: "with an s3:// MEDIA_ROOT: the access key"},
 	{Name: "AWS_SECRET_ACCESS_KEY", Use: "with an s3:// MEDIA_ROOT: the secret key"},
 	{Name: "AWS_SESSION_TOKEN", Use: "with an s3:// MEDIA_ROOT: the session token of temporary credentials"},

@@ -7,39 +7,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/cleanup-stale/cleanup-stale/store"
+	"github.com/spf13/afero"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/trust"
 )
 
 // The health state file is what every real run leaves for the ones
 // watching it: when the last run started and finished, its exit status and
 // its counts. `cleanup-stale health` (a container's HEALTHCHECK) reads it.
-// See docs/operating.md, Monitoring.
-
-// journalSuffix ends the pending-removal journal's name (package cleanup's
-// own constant, which it does not export).
-const journalSuffix = ".cleanup-stale-pending"
-
-// healthSuffix ends the health state file's name.
-const healthSuffix = ".cleanup-stale-health"
-
-// healthPath is where db's health state file lives: beside its
-// pending-removal journal, under the journal's name with its own suffix
-// (db.sqlite3.cleanup-stale-health next to a SQLite database). This is the
-// one place that decides it, so that the file follows the journal wherever
-// the journal goes.
-func (cfg config) healthPath(db store.DB, create bool) (string, error) {
-	p, err := cfg.journalPath(db, create)
-	if err != nil {
-		return "", err
-	}
-	if !strings.HasSuffix(p, journalSuffix) {
-		return "", fmt.Errorf("journal %s: unexpected name", p)
-	}
-	return strings.TrimSuffix(p, journalSuffix) + healthSuffix, nil
-}
+// See docs/operating.md, Monitoring; state_path.go says where it lives.
 
 // stateVersion is the state file's format. A reader refuses another one.
 const stateVersion = 1
@@ -92,20 +70,15 @@ const maxStateSize = 64 << 10
 // errNoState means that no real run has written the state file yet.
 var errNoState = errors.New("no run recorded yet")
 
-// readState reads the state file at path. A symlink or anything else that
-// is not a regular file is refused, not followed.
+// readState reads the state file at path, if it can be trusted as the
+// journal is (see package trust): a symlink is refused, not followed, a
+// FIFO does not hang the reader, and a file that another user owns, that
+// others may write, or that has another name, is not believed.
 func readState(path string) (*runState, error) {
-	fi, err := os.Lstat(path)
+	f, err := trust.OpenFile(afero.NewOsFs(), path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w at %s", errNoState, path)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +86,9 @@ func readState(path string) (*runState, error) {
 	b, err := io.ReadAll(io.LimitReader(f, maxStateSize))
 	if err != nil {
 		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%s is empty: the last run could not finish writing it (a full disk?)", path)
 	}
 	var s runState
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -124,21 +100,42 @@ func readState(path string) (*runState, error) {
 	return &s, nil
 }
 
-// writeState replaces the state file at path atomically: a new file,
-// mode 0600, written and synced under a temporary name in the same
-// directory, then renamed over the old one. rename replaces whatever has
-// the name, a symlink included, and never writes through it.
+// writeState writes s to the state file at path. It replaces the file
+// atomically when it can: a new file, mode 0600, written and synced under
+// a temporary name in the same directory, then renamed over the old one
+// (rename replaces whatever has the name, a symlink or a hard link
+// included, and never writes through it). Where it cannot (a directory
+// the user may no longer write, a full disk), it rewrites the existing
+// file in place, if that file can be trusted: a run's end must reach
+// health, and a write torn by a crash reads as unhealthy, never as
+// healthy.
 func writeState(path string, s *runState) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
+	b = append(b, '\n')
+	err = replaceState(path, b)
+	if err == nil {
+		return nil
+	}
+	if ierr := rewriteState(path, b); ierr != nil {
+		if errors.Is(ierr, os.ErrNotExist) {
+			return err
+		}
+		return fmt.Errorf("%w; nor in place: %v", err, ierr)
+	}
+	return nil
+}
+
+// replaceState writes b to a new file and renames it to path.
+func replaceState(path string, b []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(append(b, '\n'))
+	_, err = f.Write(b)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -150,6 +147,25 @@ func writeState(path string, s *runState) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
+	}
+	return err
+}
+
+// rewriteState writes b over the trusted file at path.
+func rewriteState(path string, b []byte) error {
+	f, err := trust.OpenFile(afero.NewOsFs(), path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Truncate(0)
+	if err == nil {
+		_, err = f.WriteAt(b, 0)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }

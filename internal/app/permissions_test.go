@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cleanup-stale/cleanup-stale/cleanup"
 	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
 )
 
@@ -97,16 +99,17 @@ func TestPermissions(t *testing.T) {
 		}
 	})
 	// Upload directories this user may not write: the dry run exits 1, as
-	// the real run does, and says which rows a real run would keep; the
-	// real run keeps exactly those rows and their files.
+	// the real run does, says why in one line, and lists in --json the rows
+	// that a real run would keep; the real run keeps exactly those rows and
+	// their files.
 	t.Run("upload directories without write access", func(t *testing.T) {
 		for p, m := range map[string]os.FileMode{dir: 0o777, db: 0o666, filepath.Join(dir, "media"): 0o777} {
 			os.Chmod(p, m)
 		}
 		before := fingerprint(t, dir)
-		dry := asNobody(append(base, "--dry-run")...)
-		if dry.code != 1 || !strings.Contains(dry.stderr, "a real run would keep this row") {
-			t.Errorf("dry run: exit %d, stderr %q; want exit 1 and the rows named", dry.code, dry.stderr)
+		dry := asNobody(append(base, "--dry-run", "--json")...)
+		if dry.code != 1 || !strings.Contains(dry.stderr, "a real run would keep this row") || strings.Count(dry.stderr, "\n") != 1 {
+			t.Errorf("dry run: exit %d, stderr %q; want exit 1 and one line", dry.code, dry.stderr)
 		}
 		if fingerprint(t, dir) != before {
 			t.Error("the dry run changed the install")
@@ -115,10 +118,13 @@ func TestPermissions(t *testing.T) {
 		if real.code != 1 {
 			t.Errorf("real run: exit %d, want 1 (stderr %q)", real.code, real.stderr)
 		}
-		kept := regexp.MustCompile(`slug=(\S+)`)
+		var preview struct{ Failures []cleanup.Failure }
+		if err := json.Unmarshal([]byte(dry.stdout), &preview); err != nil {
+			t.Fatalf("dry run --json: %v", err)
+		}
 		var named []string
-		for _, m := range kept.FindAllStringSubmatch(dry.stderr, -1) {
-			named = append(named, m[1])
+		for _, f := range preview.Failures {
+			named = append(named, f.Slug)
 		}
 		slices.Sort(named)
 		var left []string // the stale rows still there, as a dry run lists them

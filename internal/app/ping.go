@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,15 @@ import (
 // or slow delays a run by that much at most, and never fails it. (A
 // variable for the tests.)
 var pingTimeout = 5 * time.Second
+
+// pingStopGrace is what the finish ping gets after a stop (SIGTERM,
+// SIGINT, SIGHUP), in place of pingTimeout: long enough for a monitor
+// that answers to hear how the run ended, short enough that the whole
+// stop, S3's stopGrace included, stays well within the 10 s that
+// container runtimes wait before they kill. The start ping is abandoned
+// at once: a run that is stopping has nothing to start. (A variable for
+// the tests.)
+var pingStopGrace = 2 * time.Second
 
 // pinger tells a healthchecks.io-style monitor about each run, through its
 // ping URL: URL/start when a run starts, then URL when it succeeds (exit
@@ -49,30 +59,38 @@ func (p *pinger) monitor() string {
 	return p.base.Scheme + "://" + p.base.Host
 }
 
-// start tells the monitor that a run has started.
+// start tells the monitor that a run has started. A stop abandons it at
+// once, silently: the run is ending, and finish says how.
 func (p *pinger) start(ctx context.Context) {
-	p.send(ctx, "start", "")
+	p.send(ctx, "start", "", nil)
 }
 
 // finish tells the monitor how the run ended, with summary as the body.
+// The end of a run is worth telling even after a stop, so a stop does not
+// abandon it at once: from the stop on (before this ping or during it) it
+// gets pingStopGrace more, and no more.
 func (p *pinger) finish(ctx context.Context, status int, summary string) {
 	suffix := ""
 	if status != 0 {
 		suffix = strconv.Itoa(status)
 	}
-	p.send(ctx, suffix, summary)
+	stopped := ctx
+	graced, release := withGrace(ctx, pingStopGrace)
+	defer release()
+	p.send(graced, suffix, summary, stopped)
 }
 
 // send POSTs body to the ping URL with suffix appended to its path. It
-// gives up after p.timeout, even once the run has been cancelled (SIGTERM:
-// the end of a run is still worth telling), and only logs what went
-// wrong.
-func (p *pinger) send(ctx context.Context, suffix, body string) {
+// gives up when ctx ends or after p.timeout, and only logs what went
+// wrong, unless it gave up because ctx ended before stopped did (a start
+// ping cut short by a stop, whose stopped is nil).
+func (p *pinger) send(ctx context.Context, suffix, body string, stopped context.Context) {
 	u := p.base
 	if suffix != "" {
 		u = u.JoinPath(suffix)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
+	outer := ctx
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body))
 	if err != nil {
@@ -82,7 +100,13 @@ func (p *pinger) send(ctx context.Context, suffix, body string) {
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	req.Header.Set("User-Agent", "cleanup-stale")
 	resp, err := p.client.Do(req)
-	if err != nil {
+	switch {
+	case err != nil && outer.Err() != nil && stopped == nil:
+		return // the start ping of a run that is stopping
+	case err != nil && outer.Err() != nil:
+		p.warn(suffix, fmt.Errorf("no answer within %s of the stop", pingStopGrace))
+		return
+	case err != nil:
 		p.warn(suffix, err)
 		return
 	}
@@ -103,10 +127,14 @@ func (p *pinger) warn(suffix string, err error) {
 		"monitor", p.monitor(), "ping", what, "error", p.redact(err))
 }
 
-// redact returns err's message without the ping URL: net/http's errors
-// quote the request's URL ("Post \"https://...\": ..."), so only the
-// cause is kept; and in case a cause quotes it too, the URL's path, query
-// and password are blanked out.
+// redact returns err's message without the ping URL's secrets: net/http's
+// errors quote the request's URL ("Post \"https://...\": ..."), so only
+// the cause is kept; and in case a cause quotes a secret too, the URL
+// itself, its path, its long path segments (a check's UUID, a ping key),
+// its query and its password are blanked out wherever they stand whole.
+// Nothing shorter goes: the user name is no secret, and blanking a short
+// string everywhere it occurs would garble the message ("connection
+// ref[redacted]sed" for a user named u).
 func (p *pinger) redact(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -115,15 +143,65 @@ func (p *pinger) redact(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("no answer within %s", p.timeout)
 	}
-	msg := oneLine(err)
-	secrets := []string{p.base.RawQuery, p.base.EscapedPath(), p.base.Path}
-	if pw, ok := p.base.User.Password(); ok {
-		secrets = append(secrets, pw, p.base.User.Username())
+	return redactAll(oneLine(err), p.secrets())
+}
+
+// secrets lists what redact blanks out, longest first.
+func (p *pinger) secrets() []string {
+	u := p.base
+	s := []string{u.String(), u.Redacted(), u.EscapedPath(), u.Path, u.RawQuery}
+	if q, err := url.QueryUnescape(u.RawQuery); err == nil {
+		s = append(s, q)
 	}
-	for _, s := range secrets {
-		if len(strings.Trim(s, "/")) > 0 {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
+	for _, seg := range strings.Split(u.Path, "/") {
+		if len(seg) >= minSecretSegment {
+			s = append(s, seg)
 		}
 	}
+	if pw, ok := u.User.Password(); ok {
+		s = append(s, pw, url.QueryEscape(pw))
+	}
+	s = slices.DeleteFunc(s, func(x string) bool { return strings.Trim(x, "/") == "" })
+	slices.SortFunc(s, func(a, b string) int { return len(b) - len(a) })
+	return s
+}
+
+// minSecretSegment is the length from which a segment of the ping URL's
+// path counts as a secret on its own: a UUID has 36 characters, a
+// healthchecks.io ping key 22; "ping" or a short slug is no secret.
+const minSecretSegment = 16
+
+// redactAll replaces each occurrence of each secret in msg that stands
+// whole: not run on into a letter or digit where the secret itself
+// begins or ends with one.
+func redactAll(msg string, secrets []string) string {
+	const mark = "[redacted]"
+	for _, s := range secrets {
+		var b strings.Builder
+		rest := msg
+		for {
+			i := strings.Index(rest, s)
+			if i < 0 {
+				b.WriteString(rest)
+				break
+			}
+			end := i + len(s)
+			whole := !(isWordByte(s[0]) && i > 0 && isWordByte(rest[i-1])) &&
+				!(isWordByte(s[len(s)-1]) && end < len(rest) && isWordByte(rest[end]))
+			if whole {
+				b.WriteString(rest[:i])
+				b.WriteString(mark)
+			} else {
+				b.WriteString(rest[:i+1])
+				end = i + 1
+			}
+			rest = rest[end:]
+		}
+		msg = b.String()
+	}
 	return msg
+}
+
+func isWordByte(c byte) bool {
+	return c >= 0x80 || c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }

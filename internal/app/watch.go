@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cleanup-stale/cleanup-stale/cleanup"
-	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 // watchFlags are the root action's flags for the ones watching it.
@@ -35,7 +34,7 @@ type watcher struct {
 	now   func() time.Time
 
 	// The run in progress.
-	path   string    // its state file, once its database is open
+	path   string    // its state file; "" when it has no place (see begin)
 	state  *runState // what it writes there
 	exists bool      // whether there was a state file when it started
 	rep    *cleanup.Report
@@ -67,47 +66,38 @@ func (j *cleanupJob) tick(ctx context.Context) error {
 	return err
 }
 
-// begin tells the monitor that a run starts. The state file has to wait
-// for the database: its place depends on it (see opened).
+// begin records the start of a run in the state file, keeping what the
+// file says of the last finished run until this one finishes, and tells
+// the monitor. The file's place comes from the settings alone (see
+// healthPath): a run that fails to open its database records that too.
 func (w *watcher) begin(ctx context.Context) {
 	if w == nil {
 		return
 	}
-	w.path, w.state, w.rep = "", nil, nil
+	w.path, w.state, w.exists, w.rep = "", nil, false, nil
+	// Without creating the state directory: the run's journal does, if
+	// the run gets that far, and end does for the file's first write.
+	// Without a place (a state directory that is not to be trusted), the
+	// run is refused on its journal, which lives there too, and health on
+	// the directory.
+	if path, err := w.cfg.healthPath(false); err == nil {
+		s, err := readState(path)
+		w.exists = !errors.Is(err, errNoState)
+		if err != nil {
+			s = &runState{} // none yet, or not to be believed: this run starts it afresh
+		}
+		s.Version = stateVersion
+		if w.every > 0 {
+			s.Every = duration(w.every)
+		}
+		s.Started = w.now()
+		w.path, w.state = path, s
+		if w.exists {
+			w.write(false)
+		}
+	}
 	if w.ping != nil {
 		w.ping.start(ctx)
-	}
-}
-
-// opened records the start of the run in db's state file, keeping what
-// the file says of the last finished run until this one finishes.
-//
-// Only the first run that succeeds creates the file (see end): a run that
-// is refused, or fails, on an install where none has succeeded yet leaves
-// the install as it found it, as docs/troubleshooting.md's Exit status promises.
-func (w *watcher) opened(db store.DB) {
-	if w == nil {
-		return
-	}
-	// Without creating the state directory: the run's journal does, if
-	// the run gets that far.
-	path, err := w.cfg.healthPath(db, false)
-	if err != nil {
-		return // the run fails on its journal, which has no place either, and says so
-	}
-	s, err := readState(path)
-	w.exists = !errors.Is(err, errNoState)
-	if err != nil {
-		s = &runState{} // none yet, or unreadable: this run starts it afresh
-	}
-	s.Version = stateVersion
-	if w.every > 0 {
-		s.Every = duration(w.every)
-	}
-	s.Started = w.now()
-	w.path, w.state = path, s
-	if w.exists {
-		w.write(false)
 	}
 }
 
@@ -124,9 +114,14 @@ func (w *watcher) end(ctx context.Context, err error) {
 		return
 	}
 	status := exitCode(err)
-	// A run cut short by a signal, or one that failed, creates no file;
-	// the first run that does its job does.
-	if s := w.state; s != nil && (w.exists || status == 0 && ctx.Err() == nil) {
+	// Once there is a file, every run that ends records how, refused or
+	// stopped. The first run that did something creates it: one that
+	// succeeded, or deleted rows, finished files or kept rows (exit 1),
+	// stopped by a signal or not. One that was refused, failed or was
+	// stopped before it did anything (a mistyped --db, the lock not
+	// obtained) leaves the install as it found it, as docs/troubleshooting.md's
+	// Exit status promises, and health goes on saying "no run recorded yet".
+	if s := w.state; s != nil && (w.exists || didSomething(ctx, status, w.rep)) {
 		s.Finished, s.ExitStatus, s.Error = w.now(), status, ""
 		if err != nil && !errors.Is(err, errLeftBehind) {
 			s.Error = oneLine(err)
@@ -138,6 +133,9 @@ func (w *watcher) end(ctx context.Context, err error) {
 		if status == 0 {
 			s.LastSuccess = s.Finished
 		}
+		if !w.exists {
+			w.cfg.healthPath(true) // the XDG state directory, if no journal made it
+		}
 		w.write(true)
 	}
 	if w.ping != nil {
@@ -145,11 +143,18 @@ func (w *watcher) end(ctx context.Context, err error) {
 	}
 }
 
+// didSomething tells whether a run that ended with status and rep (nil if
+// it never got to its work) succeeded or changed anything. A stop is exit
+// 0 too (docs/troubleshooting.md, Exit status), but no success.
+func didSomething(ctx context.Context, status int, rep *cleanup.Report) bool {
+	return status == 0 && ctx.Err() == nil || rep != nil && rep.Deleted+rep.Pending+rep.Failed > 0
+}
+
 // write writes the state file; at the end of a run (warn), a failure is
 // logged: one line per run at most.
 func (w *watcher) write(warn bool) {
 	if err := writeState(w.path, w.state); err != nil && warn {
-		w.log.Warn("cannot write the health state file; the cleanup goes on, health will not see this run",
+		w.log.Warn("cannot write the health state file; health will not see this run, and says it cannot be written",
 			"path", w.path, "error", oneLine(err))
 	}
 }
