@@ -24,6 +24,7 @@ import (
 // row is gone. Kills are driven by observed progress, by turns the stale
 // count dropping and a chosen stale row's object going.
 func TestKillNineBeyondOneHost(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	bin := binary(t)
 	var (
 		pgURL, state string

@@ -27,6 +27,7 @@ import (
 // Removing a batch's files before its commit makes it fail: the second
 // trigger then fires between the removal and the commit.
 func TestKillNine(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	bin := binary(t)
 	spec := dbtest.Spec{Rows: 30000, Stale: 20000, Recent: 200, Files: true}
 	db, media := generated(t, t.TempDir(), spec)
@@ -222,6 +223,7 @@ func checkCrashInvariants(t *testing.T, db, media string, liveBefore map[string]
 // the work to it, both exit 0, and exactly the live rows' files are left,
 // with no journal.
 func TestKillNineWhileFilesWait(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	bin := binary(t)
 	spec := dbtest.Spec{Rows: 8000, Stale: 5000, Files: true}
 	var db, media string

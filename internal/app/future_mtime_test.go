@@ -36,6 +36,7 @@ func touchAll(tb testing.TB, dir string, t time.Time) {
 // --file-grace 0 removes every file whose row is gone (exit 0, nothing
 // failed), and keeps exactly the files of live rows.
 func TestFutureMtimesAfterKill(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	dir := t.TempDir()
 	db, media := generated(t, dir, dbtest.Spec{Rows: 3000, Stale: 2000, Recent: 100, Files: true})
 	liveBefore := liveRows(t, db)

@@ -24,6 +24,7 @@ import (
 // rest. (A container runtime kills 10 s after its SIGTERM; a backlog of a
 // million files used to ignore the signal for 13 s.)
 func TestSIGTERMDuringADueBacklog(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	if testing.Short() {
 		t.Skip("-short: writes 30000 files")
 	}

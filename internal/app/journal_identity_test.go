@@ -90,6 +90,7 @@ func journalsIn(t *testing.T, dir string) []string {
 // a run through the real name finishes it: no file is left whose row is
 // gone.
 func TestJournalOfASymlinkedDatabase(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	for _, inState := range []bool{false, true} {
 		t.Run(map[bool]string{false: "next to the database", true: "in a state directory"}[inState], func(t *testing.T) {
 			dir := t.TempDir()

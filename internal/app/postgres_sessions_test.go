@@ -52,6 +52,7 @@ func runBounded(t *testing.T, args ...string) string {
 // stale row, and removes every file whose row is gone (--file-grace 0).
 // Once the session has ended, the next run has nothing left to do.
 func TestIdleSessionStallsNoBatch(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	db, raw, media := postgresFilesInstall(t, 2000, 1000)
 	idle, err := raw.Conn(context.Background())
 	if err != nil {

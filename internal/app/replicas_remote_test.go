@@ -28,6 +28,7 @@ import (
 // The runs start together for certain: the test holds the table locked
 // (a migration, say) until every run waits for it, then lets go.
 func TestReplicasBeyondOneHost(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	bin := binary(t)
 	for _, n := range []int{2, 4} {
 		t.Run(fmt.Sprintf("%d at once", n), func(t *testing.T) {

@@ -242,6 +242,7 @@ func TestWriteBackKeepsItsFileSQLite(t *testing.T) {
 // TestWriteBackKeepsItsFilePostgres: on PostgreSQL, in autocommit and
 // inside transaction.atomic(), the row written back keeps its file.
 func TestWriteBackKeepsItsFilePostgres(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	for _, atomic := range []bool{false, true} {
 		t.Run(fmt.Sprintf("atomic=%v", atomic), func(t *testing.T) {
 			checkWriteBack(t, postgresWriteBackInstall(t), atomic)
@@ -253,6 +254,7 @@ func TestWriteBackKeepsItsFilePostgres(t *testing.T) {
 // 0 loses the file, as the web app's own command does: the guest's row is
 // back, and its file is gone. It shows that the tests above can fail.
 func TestWriteBackWithoutGraceLosesTheFile(t *testing.T) {
+	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	for name, install := range map[string]func(*testing.T) writeBackInstall{
 		"sqlite": sqliteWriteBackInstall, "postgres": postgresWriteBackInstall,
 	} {
