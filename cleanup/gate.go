@@ -16,11 +16,11 @@ import (
 // the journal, and the sweep. For each chunk it
 //
 //  1. stops if the run was stopped: the chunk stays listed;
-//  2. asks the database which rows name each file now, by every spelling
-//     that reaches it (fs.FindAliases: the file's own, and those through
-//     directory and file symlinks, hard links and bind mounts), in one
-//     scan of the table: a row written back, a new row that took the name,
-//     another row that shares the file, each keeps it;
+//  2. asks the database which rows name each file now, by every name that
+//     reaches it (fs.Aliaser: the file's own, and those through directory
+//     and file symlinks, hard links and bind mounts), in one scan of the
+//     table: a row written back, a new row that took the name, another
+//     row that shares the file, each keeps it;
 //  3. removes each file that no row names, if it is still the file noted
 //     for it (fs.RemoveTargets, by its identity): a new upload that took a
 //     freed name, or an S3 key written again, is not the gate's to remove.
@@ -38,6 +38,10 @@ type gate struct {
 	walked bool
 	// aliaser reads MEDIA_ROOT's tree once per run, at the first chunk.
 	aliaser *fs.Aliaser
+	// unclean also asks for the rows that spell a file otherwise than
+	// Django does (stl//x.stl): a scan twice as long, which the sweep
+	// pays, since the files it takes were never journaled.
+	unclean bool
 }
 
 // withTree gives g the tree cache kept beside j, and returns a function
@@ -157,9 +161,10 @@ func (g *gate) judge(ctx context.Context, chunk []entry, out []verdict) error {
 	}
 	opaque := opaqueRows{media: g.media, chunk: chunk, prefixes: al.Opaque}
 	defer opaque.close()
-	return g.db.Named(ctx, files, al.Opaque, func(file string) error {
+	q := protocol.NameQuery{Files: files, Prefixes: al.Opaque, Unclean: g.unclean}
+	return g.db.Named(ctx, q, func(file string) error {
 		is := owners[file]
-		if is == nil {
+		if is == nil && g.unclean {
 			if clean, err := fs.CleanPath(file); err == nil && clean != file {
 				is = owners[clean] // stl//2026/11/x.stl names stl/2026/11/x.stl
 			}

@@ -81,7 +81,7 @@ func face(t *testing.T) store.DB {
 func (d *sizingDB) LocksWholeDatabase() bool { return d.whole }
 
 // Named finds no row: the fakes' rows are all deleted.
-func (d *sizingDB) Named(context.Context, []string, []string, func(string) error) error { return nil }
+func (d *sizingDB) Named(context.Context, protocol.NameQuery, func(string) error) error { return nil }
 
 func (d *sizingDB) DeleteBatch(_ context.Context, req protocol.Request) (protocol.Deleted, error) {
 	i := len(d.sizes)

@@ -124,7 +124,7 @@ func Sweep(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Swe
 		return rep, err
 	}
 	defer listed.close()
-	s := &sweeper{gate: &gate{db: pdb, media: media, workers: opt.Workers}, opt: opt, rep: rep, listed: listed}
+	s := &sweeper{gate: &gate{db: pdb, media: media, workers: opt.Workers, unclean: true}, opt: opt, rep: rep, listed: listed}
 	defer s.gate.withTree(j, opt.Log.Warn)()
 	if err := walkFiles(ctx, media, dir, s.visit); err != nil {
 		return rep, err

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 )
 
-// Named calls fn with the file of every row that may name one of files
-// (see protocol.DB): its exact text, a spelling that is not in clean form,
-// or a path below one of prefixes.
+// Named calls fn with the file of every row that q asks for (see
+// protocol.DB).
 //
 // It is a scan of the whole table, and meant to be: nothing indexes
 // stl_file, and the tool must not add an index to the web app's schema.
@@ -23,16 +24,16 @@ import (
 // order: in rollback-journal mode a reader holds off the web app's
 // commits, and one read of a table of millions would hold them off for a
 // few hundred milliseconds.
-func (r reads) Named(ctx context.Context, files, prefixes []string, fn func(file string) error) error {
-	if len(files) == 0 && len(prefixes) == 0 {
+func (r reads) Named(ctx context.Context, q protocol.NameQuery, fn func(file string) error) error {
+	if len(q.Files) == 0 && len(q.Prefixes) == 0 && !q.Unclean {
 		return nil
 	}
-	q, args, err := r.named(files, prefixes)
+	stmt, args, err := r.named(q)
 	if err != nil {
 		return err
 	}
 	if !r.paged {
-		return r.named1(ctx, q, args, fn)
+		return r.named1(ctx, stmt, args, fn)
 	}
 	var first, last sql.NullInt64
 	// Two searches of the rowid's ends: min(id), max(id) in one SELECT
@@ -45,7 +46,7 @@ func (r reads) Named(ctx context.Context, files, prefixes []string, fn func(file
 	}
 	for lo := first.Int64 - 1; lo < last.Int64; {
 		hi := lo + min(namedPage, last.Int64-lo)
-		if err := r.named1(ctx, q, append(args, lo, hi), fn); err != nil {
+		if err := r.named1(ctx, stmt, append(args, lo, hi), fn); err != nil {
 			return err
 		}
 		lo = hi
@@ -79,43 +80,53 @@ func (r reads) named1(ctx context.Context, q string, args []any, fn func(file st
 	return nil
 }
 
-// The rows whose stl_file path.Clean would change contain "//" or "/."
-// (which also finds "/./", "/../" and a trailing "/."), or start with a
-// dot ("./x", "../x"; a name that starts with a dot is found too, and
-// compared in clean form, which does no harm). Nothing the web app writes
-// is such a row: Django normalizes every name it stores.
+// A row is asked for by its exact text, as Django stores it: normalized
+// (FileField.generate_filename runs os.path.normpath), so stl//x.stl or
+// ./stl/x.stl is nothing the web app writes. Finding such hand-written
+// spellings too (NameQuery.Unclean) takes a function call on every row of
+// the table, which doubles the scan: the sweep asks for them, the
+// cleanup's removals do not (docs/guarantees.md says what that leaves).
+// They contain "//" or "/." (which finds "/./", "/../" and a trailing
+// "/." too) or start with a dot.
 const (
 	sqliteUnclean = `stl_file GLOB '*/[./]*' OR (stl_file >= '.' AND stl_file < '/')`
 	pgUnclean     = `strpos(stl_file, '//') > 0 OR strpos(stl_file, '/.') > 0 OR left(stl_file, 1) = '.'`
 )
 
 // pgNamed is Named's statement for PostgreSQL.
-func pgNamed(files, prefixes []string) (string, []any, error) {
-	q := `SELECT stl_file FROM ` + Table + ` WHERE stl_file = ANY($1::text[]) OR ` + pgUnclean
-	if len(prefixes) == 0 {
-		return q, []any{nonNil(files)}, nil
+func pgNamed(q protocol.NameQuery) (string, []any, error) {
+	stmt := `SELECT stl_file FROM ` + Table + ` WHERE stl_file = ANY($1::text[])`
+	args := []any{nonNil(q.Files)}
+	if q.Unclean {
+		stmt += ` OR ` + pgUnclean
 	}
-	q += ` OR EXISTS (SELECT 1 FROM unnest($2::text[]) AS p WHERE starts_with(stl_file, p))`
-	return q, []any{nonNil(files), prefixes}, nil
+	if len(q.Prefixes) > 0 {
+		stmt += ` OR EXISTS (SELECT 1 FROM unnest($2::text[]) AS p WHERE starts_with(stl_file, p))`
+		args = append(args, q.Prefixes)
+	}
+	return stmt, args, nil
 }
 
 // sqliteNamed is Named's statement for SQLite, for the ids (?3, ?4]. The
 // files go as one JSON array, which json_each reads back inside the
 // statement; so do the prefixes.
-func sqliteNamed(files, prefixes []string) (string, []any, error) {
-	fj, err := json.Marshal(nonNil(files))
+func sqliteNamed(q protocol.NameQuery) (string, []any, error) {
+	fj, err := json.Marshal(nonNil(q.Files))
 	if err != nil {
 		return "", nil, err
 	}
-	pj, err := json.Marshal(nonNil(prefixes))
+	pj, err := json.Marshal(nonNil(q.Prefixes))
 	if err != nil {
 		return "", nil, err
 	}
-	q := `SELECT stl_file FROM ` + Table + ` WHERE id > ?3 AND id <= ?4 AND (stl_file IN (SELECT value FROM json_each(?1)) OR ` + sqliteUnclean
-	if len(prefixes) > 0 {
-		q += ` OR EXISTS (SELECT 1 FROM json_each(?2) WHERE substr(stl_file, 1, length(value)) = value)`
+	stmt := `SELECT stl_file FROM ` + Table + ` WHERE id > ?3 AND id <= ?4 AND (stl_file IN (SELECT value FROM json_each(?1))`
+	if q.Unclean {
+		stmt += ` OR ` + sqliteUnclean
 	}
-	return q + `)`, []any{string(fj), string(pj)}, nil
+	if len(q.Prefixes) > 0 {
+		stmt += ` OR EXISTS (SELECT 1 FROM json_each(?2) WHERE substr(stl_file, 1, length(value)) = value)`
+	}
+	return stmt + `)`, []any{string(fj), string(pj)}, nil
 }
 
 // nonNil is s, or an empty slice for nil: a nil slice goes to the driver

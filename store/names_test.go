@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
@@ -30,17 +31,17 @@ var namedRows = []dbtest.Row{
 }
 
 // wantNamed is what Named answers for namedFiles and namedPrefixes: every
-// row that names a.stl, every row in unclean form, every row below the
-// prefixes, once per row.
+// row that names a.stl by its exact text, and every row below the
+// prefixes, once per row. The rows that spell a file otherwise than
+// Django does are not among them.
 var (
 	namedFiles    = []string{"stl/2026/11/a.stl", "stl/2026/11/none.stl"}
 	namedPrefixes = []string{"archive/", "stl/link.stl"}
-	wantNamed     = []string{"./stl/2026/11/f.stl", "archive/2025/g.stl", "stl/./2026/11/d.stl", "stl/.hidden.stl",
-		"stl//2026/11/c.stl", "stl/2026/../2026/11/e.stl", "stl/2026/11/.", "stl/2026/11/a.stl", "stl/2026/11/a.stl", "stl/link.stl"}
+	wantNamed     = []string{"archive/2025/g.stl", "stl/2026/11/a.stl", "stl/2026/11/a.stl", "stl/link.stl"}
 )
 
-// TestNamed: one scan finds the rows that may name the files asked about,
-// on SQLite and on PostgreSQL alike.
+// TestNamed: one scan finds the rows that name the files asked about, on
+// SQLite and on PostgreSQL alike.
 func TestNamed(t *testing.T) {
 	old := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	rows := slices.Clone(namedRows)
@@ -52,7 +53,7 @@ func TestNamed(t *testing.T) {
 	rows[0].ID, rows[1].ID, rows[3].ID = 45_001, -7, 20_001
 	check := func(t *testing.T, d store.DB) {
 		var got []string
-		err := proto(d).Named(ctx, namedFiles, namedPrefixes, func(f string) error {
+		err := proto(d).Named(ctx, protocol.NameQuery{Files: namedFiles, Prefixes: namedPrefixes}, func(f string) error {
 			got = append(got, f)
 			return nil
 		})
@@ -61,12 +62,25 @@ func TestNamed(t *testing.T) {
 			t.Errorf("Named = %q, %v; want %q", got, err, wantNamed)
 		}
 		got = nil
-		err = proto(d).Named(ctx, []string{"stl/2026/11/b.stl"}, nil, func(f string) error {
+		err = proto(d).Named(ctx, protocol.NameQuery{Files: []string{"stl/2026/11/b.stl"}}, func(f string) error {
 			got = append(got, f)
 			return nil
 		})
-		if err != nil || !slices.Contains(got, "stl/2026/11/b.stl") || slices.Contains(got, "archive/2025/g.stl") {
+		if err != nil || !slices.Equal(got, []string{"stl/2026/11/b.stl"}) {
 			t.Errorf("Named without prefixes = %q, %v", got, err)
+		}
+		// Unclean asks for every row that spells its file otherwise than
+		// Django does, too.
+		got = nil
+		err = proto(d).Named(ctx, protocol.NameQuery{Files: []string{"stl/2026/11/b.stl"}, Unclean: true}, func(f string) error {
+			got = append(got, f)
+			return nil
+		})
+		slices.Sort(got)
+		want := []string{"./stl/2026/11/f.stl", "stl/./2026/11/d.stl", "stl/.hidden.stl", "stl//2026/11/c.stl",
+			"stl/2026/../2026/11/e.stl", "stl/2026/11/.", "stl/2026/11/b.stl"}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("Named with Unclean = %q, %v; want %q", got, err, want)
 		}
 	}
 	t.Run("SQLite", func(t *testing.T) {

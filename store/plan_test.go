@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,7 @@ func TestQueryPlans(t *testing.T) {
 	} {
 		plans[name] = tc
 	}
-	named, _, err := sqliteNamed([]string{"stl/a.stl"}, []string{"link/"})
+	named, _, err := sqliteNamed(protocol.NameQuery{Files: []string{"stl/a.stl"}, Prefixes: []string{"link/"}, Unclean: true})
 	if err != nil {
 		t.Fatal(err)
 	}

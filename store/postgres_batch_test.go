@@ -178,7 +178,7 @@ func sameReads(t *testing.T, a, b store.DB, cutoff time.Time) {
 		err = d.EachStale(ctx, cutoff, func(r store.Submission) error { fmt.Fprintln(&s, r); return nil })
 		fmt.Fprintln(&s, "stale", err)
 		var named []string
-		err = proto(d).Named(ctx, namedProbe, []string{"stl/2026/11/s7-00001"}, func(file string) error {
+		err = proto(d).Named(ctx, protocol.NameQuery{Files: namedProbe, Prefixes: []string{"stl/2026/11/s7-00001"}}, func(file string) error {
 			named = append(named, file)
 			return nil
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"strconv"
 	"time"
 )
@@ -30,7 +31,7 @@ type dialect struct {
 	rawTime func(col string) string
 	// named writes Named's statement and its arguments; paged, whether
 	// it reads a page of ids at a time (see Named).
-	named func(files, prefixes []string) (string, []any, error)
+	named func(q protocol.NameQuery) (string, []any, error)
 	paged bool
 }
 

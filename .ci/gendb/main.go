@@ -33,8 +33,9 @@ func main() {
 	files := flag.String("files", "", "if set, give every row a file and write the files under this directory")
 	fileNames := flag.Bool("file-names", false, "give every row a file name, without writing the files")
 	pg := flag.String("pg", "", "fill this PostgreSQL database (a URL) instead of -out")
+	months := flag.Int("months", 0, "spread the files over this many month directories (stl/YYYY/MM/), as years of uploads are")
 	flag.Parse()
-	spec := dbtest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "" || *fileNames,
+	spec := dbtest.Spec{Rows: *rows, Stale: *stale, Recent: *recent, Files: *files != "" || *fileNames, Months: *months,
 		Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	if *pg != "" {
 		if err := runPostgres(*pg, *files, spec); err != nil {

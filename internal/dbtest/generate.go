@@ -19,8 +19,11 @@ type Spec struct {
 	// Recent is how many identifying or rejected rows are not stale yet
 	// (guests still within their day).
 	Recent int
-	// Files gives every row an upload path, stl/2026/11/<slug>.stl.
-	Files bool
+	// Files gives every row an upload path, stl/2026/11/<slug>.stl, or,
+	// with Months, one of that many month directories before it, as the
+	// web app's upload_to (stl/%Y/%m/) files the uploads of a long life.
+	Files  bool
+	Months int
 	Now   time.Time
 }
 
@@ -35,6 +38,12 @@ func Generate(db *sql.DB, spec Spec) error {
 	file := `''`
 	if spec.Files {
 		file = `printf('stl/2026/11/s7-%07d.stl', i)`
+	}
+	if spec.Files && spec.Months > 1 {
+		// Month m back from 2026-11: year 2026 - (m + 1) / 12, month
+		// (10 - m) mod 12 + 1.
+		m := fmt.Sprintf("(i %% %d)", spec.Months)
+		file = `printf('stl/%04d/%02d/s7-%07d.stl', 2026 - (` + m + ` + 1) / 12, ((10 - ` + m + ` % 12) + 12) % 12 + 1, i)`
 	}
 	now := store.FormatTime(spec.Now)
 	// ts(offset) renders now - offset seconds, with a fraction on two rows

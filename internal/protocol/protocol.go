@@ -19,14 +19,11 @@ type DB interface {
 	// the writers of the rows it locks (PostgreSQL). A run then leaves the
 	// database free between two transactions.
 	LocksWholeDatabase() bool
-	// Named calls fn with the file of every row that may name one of
-	// files: by its exact text; in a form that path.Clean would change
-	// (stl//a.stl), which the caller cleans and compares; or below one of
-	// prefixes (each ending in "/", or a whole name), symlinks whose
-	// targets the caller cannot see into. It is one scan of the table,
+	// Named calls fn with the file of every row that q asks for. It is
+	// one scan of the table,
 	// on purpose: nothing indexes stl_file, and one scan answers for many
 	// files at once. It holds no write lock.
-	Named(ctx context.Context, files, prefixes []string, fn func(file string) error) error
+	Named(ctx context.Context, q NameQuery, fn func(file string) error) error
 	// DeleteBatch deletes the next batch of stale rows (see Request), in
 	// one write transaction that it begins and commits. It calls
 	// req.Prepare once, with the batch's stale rows that have a file,
@@ -45,6 +42,18 @@ type DB interface {
 	// On error, nothing of the batch was deleted, unless the error wraps
 	// ErrCommitUnknown. Prepare may have been called either way.
 	DeleteBatch(ctx context.Context, req Request) (Deleted, error)
+}
+
+// NameQuery is what Named asks for: the rows that name one of Files by
+// its exact text; those that lie below one of Prefixes (each ending in
+// "/", or a whole name: symlinks whose targets the caller cannot see
+// into); and, with Unclean, every row whose file is spelled in a form that
+// path.Clean would change (stl//a.stl), which the caller cleans and
+// compares.
+type NameQuery struct {
+	Files    []string
+	Prefixes []string
+	Unclean  bool
 }
 
 // Request is one call of DeleteBatch: the batch of stale rows after
