@@ -81,17 +81,28 @@ func realPath(name string) (string, error) {
 // name, made safe, and a hash of its identity, e.g.
 // printdesk-3f2a9c1e.cleanup-stale-pending.
 func journalFile(name, id string) string {
-	sum := sha256.Sum256([]byte(id))
+	return hashedName(name, id)
+}
+
+// hashedName is the label of the database called name and a hash of key:
+// what journals in a shared directory are called.
+func hashedName(name, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return labelOf(name) + "-" + hex.EncodeToString(sum[:4]) + journalSuffix
+}
+
+// labelOf is the last path element of name, without a URL's query, made
+// safe for a file name.
+func labelOf(name string) string {
 	label := name
 	if i := strings.IndexAny(label, "?#"); i >= 0 {
 		label = label[:i]
 	}
 	label = label[strings.LastIndexByte(label, '/')+1:]
-	label = strings.Map(func(r rune) rune {
+	return strings.Map(func(r rune) rune {
 		if r == '-' || r == '_' || r == '.' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
 			return r
 		}
 		return '_'
 	}, label)
-	return label + "-" + hex.EncodeToString(sum[:4]) + journalSuffix
 }

@@ -223,6 +223,19 @@ func (j *cleanupJob) noteWaiting(rep *cleanup.Report) {
 		"waiting", rep.Waiting, "file_grace", j.cfg.fileGrace, "next_due", rep.NextDue.UTC().Format(time.RFC3339))
 }
 
+// adopt takes into journal the files that journals left under former
+// names list (see cleanup.FormerJournals): an upgrade's, or a restore's.
+func (j *cleanupJob) adopt(journal *cleanup.Journal, db store.DB, path string) {
+	n, err := journal.Adopt(cleanup.FormerJournals(db, j.cfg.stateDir, path))
+	if n > 0 {
+		j.log.Info("took the files of a journal left under another name (an upgrade, or a database restored by copy)",
+			"files", n, "journal", path)
+	}
+	if err != nil {
+		j.log.Warn("a journal left under another name cannot be taken; its files stay listed there", "error", oneLine(err))
+	}
+}
+
 // run is a real run: it takes the journal, cleans up, and reports.
 func (j *cleanupJob) run(ctx context.Context, db store.DB, media afero.Fs, opt cleanup.Options) (*cleanup.Report, error) {
 	path, err := j.cfg.journalPath(db, true)
@@ -233,10 +246,14 @@ func (j *cleanupJob) run(ctx context.Context, db store.DB, media afero.Fs, opt c
 	if err != nil {
 		return &cleanup.Report{}, err
 	}
+	if err := notLockingOut(db, path); err != nil {
+		return &cleanup.Report{}, err
+	}
 	journal, err := cleanup.OpenJournal(afero.NewOsFs(), path, m)
 	if err != nil {
 		return &cleanup.Report{}, err
 	}
+	j.adopt(journal, db, path)
 	opt.Progress = j.errOut.progress(ctx, db, opt)
 	opt.TempDir = filepath.Dir(path)
 	rep, err := cleanup.Run(ctx, db, media, journal, opt)

@@ -48,10 +48,14 @@ func statsAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	others, err := cfg.otherJournals(db)
+	if err != nil {
+		return err
+	}
 	if cfg.json {
-		err = printStatsJSON(c.App.Writer, st, left, cfg.ttlHours, cutoff, now)
+		err = printStatsJSON(c.App.Writer, st, left, others, cfg.ttlHours, cutoff, now)
 	} else {
-		err = printStats(c.App.Writer, st, left, cfg.ttlHours, cutoff, now)
+		err = printStats(c.App.Writer, st, left, others, cfg.ttlHours, cutoff, now)
 	}
 	if err != nil {
 		return runError{err}
@@ -59,7 +63,7 @@ func statsAction(c *cli.Context) error {
 	return nil
 }
 
-func printStats(w io.Writer, st *store.Stats, left cleanup.JournalSummary, ttlHours int, cutoff, now time.Time) error {
+func printStats(w io.Writer, st *store.Stats, left cleanup.JournalSummary, others []cleanup.OtherJournal, ttlHours int, cutoff, now time.Time) error {
 	var total, stale int64
 	fmt.Fprintln(w, "Submissions by status:")
 	statuses := sortedKeys(st.ByStatus)
@@ -86,6 +90,16 @@ func printStats(w io.Writer, st *store.Stats, left cleanup.JournalSummary, ttlHo
 		waiting += fmt.Sprintf(" (the first is due at %s)", left.NextDue.UTC().Format(time.RFC3339))
 	}
 	_, err := fmt.Fprintln(w, waiting)
+	for _, o := range others {
+		whose := "no database run here claims it"
+		if o.Adoptable {
+			whose = "the next real run takes its files"
+		}
+		if o.MediaRoot == "" {
+			whose = "it cannot be read or trusted"
+		}
+		_, err = fmt.Fprintf(w, "Another journal here: %s, %d file(s) under media root %q: %s\n", o.Path, o.Files, o.MediaRoot, whose)
+	}
 	return err
 }
 
@@ -100,20 +114,24 @@ func sinceVerb(status string) string {
 	return "changed"
 }
 
-func printStatsJSON(w io.Writer, st *store.Stats, left cleanup.JournalSummary, ttlHours int, cutoff, now time.Time) error {
+func printStatsJSON(w io.Writer, st *store.Stats, left cleanup.JournalSummary, others []cleanup.OtherJournal, ttlHours int, cutoff, now time.Time) error {
+	if others == nil {
+		others = []cleanup.OtherJournal{}
+	}
 	out := struct {
-		TTLHours    int              `json:"ttl_hours"`
-		Cutoff      string           `json:"cutoff"`
-		ByStatus    map[string]int64 `json:"by_status"`
-		Stale       map[string]int64 `json:"stale"`
-		OldestStale *string          `json:"oldest_stale"`
-		OldestSlug  *string          `json:"oldest_stale_slug"`
-		OldestAge   *float64         `json:"oldest_stale_age_seconds"`
-		Pending     int64            `json:"pending"`
-		Waiting     int64            `json:"waiting"`
-		NextDue     time.Time        `json:"next_due,omitzero"`
+		TTLHours    int                    `json:"ttl_hours"`
+		Cutoff      string                 `json:"cutoff"`
+		ByStatus    map[string]int64       `json:"by_status"`
+		Stale       map[string]int64       `json:"stale"`
+		OldestStale *string                `json:"oldest_stale"`
+		OldestSlug  *string                `json:"oldest_stale_slug"`
+		OldestAge   *float64               `json:"oldest_stale_age_seconds"`
+		Pending     int64                  `json:"pending"`
+		Waiting     int64                  `json:"waiting"`
+		NextDue     time.Time              `json:"next_due,omitzero"`
+		Others      []cleanup.OtherJournal `json:"other_journals"`
 	}{TTLHours: ttlHours, Cutoff: cutoff.Format(timeJSON), ByStatus: st.ByStatus, Stale: st.Stale,
-		Pending: left.Due, Waiting: left.Waiting, NextDue: left.NextDue}
+		Pending: left.Due, Waiting: left.Waiting, NextDue: left.NextDue, Others: others}
 	if st.Oldest != nil {
 		since, slug, secs := st.Since.Format(timeJSON), st.Oldest.Slug, now.Sub(st.Since).Seconds()
 		out.OldestStale, out.OldestSlug, out.OldestAge = &since, &slug, &secs

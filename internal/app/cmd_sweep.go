@@ -120,16 +120,30 @@ func openSweepJournal(cfg config, db store.DB, media afero.Fs, dryRun bool) (*cl
 	if err != nil {
 		return nil, err
 	}
-	var j *cleanup.Journal
 	if dryRun {
-		j, err = cleanup.ReadOnlyJournal(afero.NewOsFs(), path, m)
-	} else {
-		j, err = cleanup.OpenJournal(afero.NewOsFs(), path, m)
+		j, err := cleanup.ReadOnlyJournal(afero.NewOsFs(), path, m)
+		if err != nil {
+			return nil, runError{err}
+		}
+		return j, nil
 	}
-	if err != nil && !errors.Is(err, cleanup.ErrJournalBusy) {
+	if err := notLockingOut(db, path); err != nil {
+		return nil, err
+	}
+	j, err := cleanup.OpenJournal(afero.NewOsFs(), path, m)
+	if errors.Is(err, cleanup.ErrJournalBusy) {
+		return nil, err
+	}
+	if err != nil {
 		return nil, runError{err}
 	}
-	return j, err
+	// A journal left under another name lists files that are not orphans
+	// either: they come across first.
+	if _, err := j.Adopt(cleanup.FormerJournals(db, cfg.stateDir, path)); err != nil {
+		j.Close()
+		return nil, runError{err}
+	}
+	return j, nil
 }
 
 // printSweep ends the output: a dry run's JSON list of files, if any, or

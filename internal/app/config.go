@@ -239,6 +239,16 @@ func (cfg config) journalPath(db store.DB, create bool) (string, error) {
 	return p, nil
 }
 
+// otherJournals lists the journals beside db's own that list files (see
+// cleanup.OtherJournals), for stats.
+func (cfg config) otherJournals(db store.DB) ([]cleanup.OtherJournal, error) {
+	p, err := cfg.journalPath(db, false)
+	if err != nil {
+		return nil, err
+	}
+	return cleanup.OtherJournals(afero.NewOsFs(), p, cleanup.FormerJournals(db, cfg.stateDir, p), nil), nil
+}
+
 // journalSummary counts the removals that db's journal still lists, due
 // and waiting, without locking, creating or changing anything: what a
 // dry run and stats report. A dry run, which previews a real run, refuses

@@ -24,7 +24,7 @@ type Spec struct {
 	// web app's upload_to (stl/%Y/%m/) files the uploads of a long life.
 	Files  bool
 	Months int
-	Now   time.Time
+	Now    time.Time
 }
 
 // Generate fills db, which has the web app's schema and no rows, as spec
