@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -110,6 +111,39 @@ func TestContractBoundaries(t *testing.T) {
 		assertEqual(t, "surviving rows", db.slugs(t), without(all, stale))
 		assertEqual(t, "surviving files", media.files(),
 			without(files, []string{"stl/2026/11/ident-before-1us.stl", "stl/2026/11/rej-before-1us.stl"}))
+	})
+}
+
+// TestContractOverlongNames: a stale row whose file name no store can hold
+// (an element of 5000 bytes, a path past PATH_MAX, a key past S3's 1024
+// bytes) goes as a row whose file is missing goes, with no failure; the
+// rows and files around it are as ever. PostgreSQL's varchar(100) holds no
+// such row, so only SQLite is asked.
+func TestContractOverlongNames(t *testing.T) {
+	old := refNow.Add(-48 * time.Hour)
+	element := "stl/" + strings.Repeat("a", 5000) + ".stl"
+	deep := "stl/" + strings.Repeat(strings.Repeat("b", 200)+"/", 25) + "x.stl"
+	everyBackend(t, func(t *testing.T, dbb dbBackend, mb mediaBackend) {
+		if dbb.name != "sqlite" {
+			return
+		}
+		db, media := dbb.empty(t), mb.new(t)
+		db.insert(
+			dbtest.Row{Slug: "stale-element", Status: "identifying", Created: old, File: element},
+			dbtest.Row{Slug: "stale-deep", Status: "rejected", Created: old, Closed: old, File: deep},
+			dbtest.Row{Slug: "stale-plain", Status: "identifying", Created: old, File: "stl/plain.stl"},
+			dbtest.Row{Slug: "live", Status: "pending", Created: old, File: "stl/live.stl"},
+		)
+		media.write("stl/plain.stl", "stl/live.stl")
+		rep, err := run(t, db.open(false), media.fs, fast(24, refNow))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Failures) != 0 {
+			t.Errorf("failures: %+v", rep.Failures)
+		}
+		assertEqual(t, "surviving rows", db.slugs(t), []string{"live"})
+		assertEqual(t, "surviving files", media.files(), []string{"stl/live.stl"})
 	})
 }
 

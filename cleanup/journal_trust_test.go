@@ -317,3 +317,52 @@ func TestJournalCreatedByAnotherRunMeanwhile(t *testing.T) {
 		t.Errorf("the journal: %v, %v", fi, err)
 	}
 }
+
+// TestJournalNumbersRunningHigh: a journal whose batch numbers reach the
+// top of int64 (written by hand, or by a very long history) is numbered
+// again from 1 when it is opened, keeps its files, and takes new batches
+// that do not overflow; one whose number is past int64 is refused and left
+// as it is.
+func TestJournalNumbersRunningHigh(t *testing.T) {
+	bothJournalFs(t, func(t *testing.T, fsys afero.Fs, name string) {
+		high := `cleanup-stale pending removals v3 media-root="media" media-id=""` + "\n" +
+			"batch 9223372036854775806 2026-11-25T12:00:00Z\nfile \"stl/a.stl\" missing\n" +
+			"batch 9223372036854775807 2026-11-25T12:00:01Z\nfile \"stl/b.stl\" missing\nfile \"stl/c.stl\" missing\n" +
+			"done 9223372036854775807 1\n"
+		if err := afero.WriteFile(fsys, name, []byte(high), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		j := openJournal(t, fsys, name)
+		assertEqual(t, "due after renumbering", j.Summary(0).Due, int64(2))
+		text := journalText(t, fsys, name)
+		if strings.Contains(text, "922337203685477580") {
+			t.Errorf("still numbered high:\n%s", text)
+		}
+		seq, err := j.Add([]string{"stl/d.stl"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq <= 0 || seq > 3 {
+			t.Errorf("new batch numbered %d, want 1..3", seq)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "after a reopen", sorted(pendingPaths(t, fsys, name)), []string{"stl/a.stl", "stl/c.stl", "stl/d.stl"})
+		j = openJournal(t, fsys, name)
+		assertEqual(t, "due after a reopen", j.Summary(0).Due, int64(3))
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		past := `cleanup-stale pending removals v3 media-root="media" media-id=""` + "\n" +
+			"batch 9223372036854775808 2026-11-25T12:00:00Z\nfile \"stl/a.stl\" missing\n"
+		if err := afero.WriteFile(fsys, name, []byte(past), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cleanup.OpenJournalAt(fsys, name, cleanup.TestMedia, time.Now); !errors.Is(err, cleanup.ErrJournal) {
+			t.Errorf("a batch number past int64: %v, want ErrJournal", err)
+		}
+		assertEqual(t, "left as it was", journalText(t, fsys, name), past)
+	})
+}

@@ -73,7 +73,8 @@ func (r *RootFs) findAliases(ctx context.Context, t *tree, names []string) (Alia
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOENT) {
+		// A name too long for the file system names no file, as a missing one.
+		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENAMETOOLONG) {
 			a.Unknown[i] = true // os.Root refuses the way there: nothing is removed through it anyway
 		}
 	}

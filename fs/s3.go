@@ -166,6 +166,9 @@ func (s *S3Fs) Stat(name string) (iofs.FileInfo, error) {
 	if clean == "." {
 		return s3Info{name: ".", dir: true}, nil
 	}
+	if len(s.key(clean)) > maxS3Key {
+		return nil, &os.PathError{Op: "stat", Path: name, Err: iofs.ErrNotExist}
+	}
 	oi, err := s.client.StatObject(s.ctx, s.bucket, s.key(clean), minio.StatObjectOptions{})
 	if err == nil {
 		return s3Info{name: path.Base(clean), size: oi.Size, mod: oi.LastModified}, nil

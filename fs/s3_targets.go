@@ -13,9 +13,17 @@ import (
 // request each, which a server answers in about a millisecond.
 const s3Workers = 8
 
+// maxS3Key is the longest object key S3 allows, in bytes: a longer name
+// (a row the web app never wrote) is no object's, and the server would
+// answer a question about it with an error, not with "not found".
+const maxS3Key = 1024
+
 // observe asks what object is at clean now: a HEAD request, under the
 // file system's own context (see NewS3Fs).
 func (s *S3Fs) observe(clean string) (seen, error) {
+	if len(s.key(clean)) > maxS3Key {
+		return seen{missing: true}, nil // no object has such a key
+	}
 	oi, err := s.client.StatObject(s.ctx, s.bucket, s.key(clean), minio.StatObjectOptions{})
 	switch {
 	case err == nil:

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,5 +169,39 @@ func TestOddNamesAreQuoted(t *testing.T) {
 	}
 	if strings.ContainsRune(r.stdout, '\x1b') {
 		t.Error("an escape character reached the output")
+	}
+}
+
+// TestOverlongNamesGo: a stale row whose file name no file system holds (an
+// element of 5000 bytes, or a path of 5000 bytes past PATH_MAX) goes as a
+// row whose file is missing does: exit 0, its row deleted, and every other
+// row and file exactly as the same run leaves an install without it.
+func TestOverlongNamesGo(t *testing.T) {
+	plain, odd := install(t), install(t)
+	overlong := map[string]string{
+		"overlong-element": "stl/" + strings.Repeat("a", 5000) + ".stl",
+		"overlong-path":    "stl/" + strings.Repeat(strings.Repeat("b", 200)+"/", 25) + "x.stl",
+	}
+	raw := openSQL(t, filepath.Join(odd, "db.sqlite3"))
+	for slug, name := range overlong {
+		old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		dbtest.Insert(t, raw, dbtest.Row{Slug: slug, Status: "rejected", Created: old, Closed: old, File: name})
+	}
+	raw.Close()
+	run := func(dir string) result {
+		return runCLI(t, "--db", filepath.Join(dir, "db.sqlite3"), "--media-root", filepath.Join(dir, "media"), "--now", refNow)
+	}
+	want, got := run(plain), run(odd)
+	if want.code != 0 || got.code != 0 {
+		t.Fatalf("exit %d without the overlong rows, %d with them: %s", want.code, got.code, got.stderr)
+	}
+	if got, want := slugStatuses(t, filepath.Join(odd, "db.sqlite3")), slugStatuses(t, filepath.Join(plain, "db.sqlite3")); !maps.Equal(got, want) {
+		t.Errorf("rows left: %d, want %d (the overlong ones: %q, %q)", len(got), len(want), got["overlong-element"], got["overlong-path"])
+	}
+	if got, want := filesIn(t, filepath.Join(odd, "media")), filesIn(t, filepath.Join(plain, "media")); !slices.Equal(got, want) {
+		t.Errorf("files left:\n%v\nwant\n%v", got, want)
+	}
+	if journal := filepath.Join(odd, "db.sqlite3"+".cleanup-stale-pending"); fileExists(journal) {
+		t.Errorf("a journal is left: %v", journaledFiles(t, journal))
 	}
 }
