@@ -187,3 +187,27 @@ CREATE TABLE ` + store.Table + ` (LIKE old_submissions) PARTITION BY RANGE (id)`
 		})
 	}
 }
+
+// TestPostgresRefusesAStandby: a hot standby (in recovery) cannot delete
+// anything: a real run is refused before it starts, exit 2, pointing at
+// the primary, instead of failing at its first FOR UPDATE; a read-only
+// session (a dry run, stats) may use it.
+func TestPostgresRefusesAStandby(t *testing.T) {
+	u, _ := dbtest.NewPostgres(t)
+	standby := dbtest.Standby(t, u)
+	d, err := store.Open(ctx, standby, opts(false))
+	if err == nil {
+		d.Close()
+	}
+	if !errors.Is(err, store.ErrAccess) || !strings.Contains(err.Error(), "standby") {
+		t.Errorf("Open on a standby = %v; want ErrAccess saying it is a standby", err)
+	}
+	d, err = store.Open(ctx, standby, opts(true))
+	if err != nil {
+		t.Fatalf("a read-only Open on a standby: %v", err)
+	}
+	defer d.Close()
+	if _, err := d.Stats(ctx, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Errorf("stats on a standby: %v", err)
+	}
+}
