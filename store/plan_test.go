@@ -2,12 +2,13 @@ package store
 
 import (
 	"context"
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 )
 
 // openReference opens a private copy of the web app's reference database.
