@@ -130,6 +130,7 @@ func TestJournalRefusals(t *testing.T) {
 			"damaged record":  head + "batch 1 2026-11-25T12:00:00Z\nfiel \"x\"\nfile \"stl/a.stl\"\n",
 			"other media":     "cleanup-stale pending removals v1 media-root=\"/srv/old\"\nbatch 1 2026-11-25T12:00:00Z\nfile \"stl/a.stl\"\n",
 			"file before one": head + "file \"stl/a.stl\"\n",
+			"newer format":    "cleanup-stale pending removals v4 media-root=\"media\" new-field=1\nbatch 1 2026-11-25T12:00:00Z\n",
 		} {
 			if err := afero.WriteFile(fsys, name, []byte(text), 0o600); err != nil {
 				t.Fatal(err)
@@ -137,6 +138,11 @@ func TestJournalRefusals(t *testing.T) {
 			_, err := cleanup.OpenJournal(fsys, name, cleanup.TestMedia)
 			if !errors.Is(err, cleanup.ErrJournal) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("%s: %v, want one line of ErrJournal", what, err)
+			}
+			// A rollback meets a newer journal: the refusal names its
+			// format, and says what to do (docs/operating.md).
+			if what == "newer format" && (err == nil || !strings.Contains(err.Error(), `format "v4", which this version (v3) does not read`)) {
+				t.Errorf("a newer journal: %v, want its format named", err)
 			}
 			if got := journalText(t, fsys, name); got != text {
 				t.Errorf("%s: the journal changed to %q", what, got)
