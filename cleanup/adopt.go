@@ -28,18 +28,38 @@ import (
 //
 // A run finds such journals and takes their files into its own
 // (Journal.Adopt), under the same trust rules, so that no file whose row
-// is gone is abandoned. FormerJournals says where to look.
+// is gone is abandoned. It takes only what is surely its database's: a
+// journal whose name says so (the spelling's hash, or the name next to
+// the database), or one named after the same database (the label before
+// the hash) whose header names this database's spelling. Two databases
+// of one name (two db.sqlite3, two PostgreSQL databases called app) that
+// share a state directory never take each other's: the other's gate, not
+// this one's, knows which of its rows still want a file.
 
-// FormerJournals returns the journals that may hold files of db under
+// former is a journal that may hold a database's files under another name.
+type former struct {
+	path string
+	// byName: its name says whose it is; else its header must name the
+	// database (see databaseSpelling).
+	byName bool
+}
+
+// formerJournals returns the journals that may hold files of db under
 // another name than path, its journal now: the name the previous release
 // gave it, and, in a state directory, every journal named after the same
 // database (the label before the hash) but another identity.
-func FormerJournals(db store.DB, stateDir, path string) []string {
-	var out []string
-	add := func(p string) {
-		if p != "" && p != path && !containsString(out, p) {
-			out = append(out, p)
+func formerJournals(db store.DB, stateDir, path string) []former {
+	var out []former
+	add := func(p string, byName bool) {
+		if p == "" || p == path {
+			return
 		}
+		for _, f := range out {
+			if f.path == p {
+				return
+			}
+		}
+		out = append(out, former{p, byName})
 	}
 	name := db.Name()
 	if db.Local() {
@@ -49,20 +69,32 @@ func FormerJournals(db store.DB, stateDir, path string) []string {
 	}
 	dir := filepath.Dir(path)
 	if db.Local() && stateDir == "" {
-		add(name + journalSuffix) // next to the database, by its spelling
+		add(name+journalSuffix, true) // next to the database, by its spelling
 	} else {
-		add(filepath.Join(dir, formerJournalFile(name)))
+		add(filepath.Join(dir, formerJournalFile(name)), true)
 	}
 	if strings.HasSuffix(filepath.Base(path), journalSuffix) && (stateDir != "" || !db.Local()) {
 		label := journalLabel(filepath.Base(path))
 		matches, _ := filepath.Glob(filepath.Join(dir, globEscape(label)+"-*"+journalSuffix))
 		for _, m := range matches {
 			if journalLabel(filepath.Base(m)) == label {
-				add(m)
+				add(m, false)
 			}
 		}
 	}
 	return out
+}
+
+// databaseSpelling is what a journal's header calls db: a SQLite file's
+// absolute path, symlinks resolved, or a server's URL without its
+// password. A copy restored in the database's place keeps it.
+func databaseSpelling(db store.DB) string {
+	if db.Local() {
+		if real, err := realPath(db.Name()); err == nil {
+			return real
+		}
+	}
+	return db.Name()
 }
 
 // formerJournalFile is the name that the release before identities gave
@@ -85,31 +117,27 @@ func globEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(s)
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Adopt takes into j the files that the journals at former list, if they
-// list files under j's media root, and removes them: the batches come
-// across whole, with their gone times and their files' identities. Call
-// it before Run, which then finishes them as batches an earlier run left. A
-// former journal that does not exist, or that another run holds, is left;
-// one that cannot be trusted is left too, and named in the error, which
-// the caller reports (it is not j's to vouch for). It returns how many
-// files it took.
-func (j *Journal) Adopt(former []string) (int64, error) {
+// Adopt takes into j, the journal of db, the files that journals left
+// under former names of db list (see formerJournals), if they list files
+// under j's media root, and removes those journals: the batches come
+// across whole, with their gone times and their files' identities. From
+// now on j's header names db, so that a copy restored in its place finds
+// j. Call it before Run, which then finishes the batches as batches an
+// earlier run left. A former journal that does not exist, that another
+// run holds, or that is not surely db's, is left; one that cannot be
+// trusted is left too, and named in the error, which the caller reports
+// (it is not j's to vouch for). It returns how many files it took.
+func (j *Journal) Adopt(db store.DB, stateDir string) (int64, error) {
 	if err := j.opened(); err != nil || j.readOnly {
 		return 0, err
 	}
+	j.mu.Lock()
+	j.database = databaseSpelling(db)
+	j.mu.Unlock()
 	var taken int64
 	var errs []error
-	for _, name := range former {
-		n, err := j.adopt(name)
+	for _, f := range formerJournals(db, stateDir, j.name) {
+		n, err := j.adopt(f)
 		taken += n
 		if err != nil {
 			errs = append(errs, err)
@@ -118,9 +146,10 @@ func (j *Journal) Adopt(former []string) (int64, error) {
 	return taken, errors.Join(errs...)
 }
 
-// adopt takes the files of the journal at name, if it is one of j's media
-// root's.
-func (j *Journal) adopt(name string) (int64, error) {
+// adopt takes the files of the journal f, if it is surely j's database's
+// and lists files under j's media root.
+func (j *Journal) adopt(fj former) (int64, error) {
+	name := fj.path
 	f, _, err := openJournalFile(j.fsys, name, false)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return 0, nil
@@ -141,7 +170,7 @@ func (j *Journal) adopt(name string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s: %v", ErrJournal, name, err)
 	}
-	if p.files() == 0 || !p.media.same(j.media) {
+	if p.files() == 0 || !p.media.same(j.media) || !fj.byName && p.database != j.database {
 		return 0, nil
 	}
 	// Each batch's files, streamed, come across as a batch of j's.
@@ -200,22 +229,25 @@ func (j *Journal) adopt(name string) (int64, error) {
 	return taken, nil
 }
 
-// OtherJournal is a journal beside a database's own that lists files: one
-// that the next run will take (Adoptable), or one that no database run
-// here claims.
+// OtherJournal is a journal beside a database's own that lists files, or
+// that cannot be read: one that is surely this database's (Adoptable: the
+// next real run takes its files, if they are under the run's media root),
+// or one that no run on this database claims.
 type OtherJournal struct {
 	Path      string `json:"path"`
 	MediaRoot string `json:"media_root"`
+	Database  string `json:"database,omitempty"` // what its header names, if anything
 	Files     int64  `json:"files"`
 	Adoptable bool   `json:"adoptable"`
+	Error     string `json:"error,omitempty"` // why it cannot be read or trusted
 }
 
-// OtherJournals lists the journals in path's directory, besides path
-// itself, that list files: what stats reports, so that no journal is
-// forgotten. One that cannot be read or trusted is listed with no files.
-// media, if not nil, says which media root the next run works on: only a
-// former journal of the same root is adoptable.
-func OtherJournals(fsys afero.Fs, path string, former []string, media *Media) []OtherJournal {
+// OtherJournals lists the journals in the directory of path, db's journal,
+// besides path itself, that list files or cannot be read: what stats
+// reports, so that no journal is forgotten.
+func OtherJournals(fsys afero.Fs, db store.DB, stateDir, path string) []OtherJournal {
+	formers := formerJournals(db, stateDir, path)
+	spelling := databaseSpelling(db)
 	matches, _ := afero.Glob(fsys, filepath.Join(filepath.Dir(path), "*"+journalSuffix))
 	var out []OtherJournal
 	for _, m := range matches {
@@ -223,16 +255,32 @@ func OtherJournals(fsys afero.Fs, path string, former []string, media *Media) []
 			continue
 		}
 		o := OtherJournal{Path: m}
-		if f, _, err := openJournalFile(fsys, m, false); err == nil {
-			if p, err := parseJournal(f, nil); err == nil {
-				o.MediaRoot, o.Files = p.media.Name, p.files()
-				o.Adoptable = containsString(former, m) && (media == nil || p.media.same(*media))
-			}
-			f.Close()
+		p, err := readJournalAt(fsys, m)
+		if err != nil {
+			o.Error = err.Error()
+			out = append(out, o)
+			continue
 		}
-		if o.Files > 0 || o.MediaRoot == "" {
+		o.MediaRoot, o.Database, o.Files = p.media.Name, p.database, p.files()
+		for _, f := range formers {
+			if f.path == m && (f.byName || p.database == spelling) {
+				o.Adoptable = true
+			}
+		}
+		if o.Files > 0 {
 			out = append(out, o)
 		}
 	}
 	return out
+}
+
+// readJournalAt parses the journal at name, under the journal's trust
+// rules, without locking it.
+func readJournalAt(fsys afero.Fs, name string) (parsedJournal, error) {
+	f, _, err := openJournalFile(fsys, name, false)
+	if err != nil {
+		return parsedJournal{}, err
+	}
+	defer f.Close()
+	return parseJournal(f, nil)
 }

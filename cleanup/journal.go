@@ -66,6 +66,9 @@ type Journal struct {
 	name  string
 	media Media
 	clock clock
+	// database names the database whose rows named its files, in its
+	// header (see Adopt); "" where the journal does not know it.
+	database string
 
 	mu       sync.Mutex
 	f        afero.File // nil for a read-only journal of a database without one
@@ -184,6 +187,9 @@ func (j *Journal) load() error {
 		return j.load()
 	}
 	j.next, j.done = p.maxBatch+1, p.done
+	if j.database == "" {
+		j.database = p.database
+	}
 	j.size, j.read = p.whole, p.whole
 	if p.files() == 0 {
 		j.size, j.read, j.done = 0, 0, 0 // nothing left to do: start afresh
@@ -315,7 +321,7 @@ func (j *Journal) add(entries []entry, gone instant) (int64, error) {
 	seq, at := j.next, j.clock().wall.UTC()
 	var buf bytes.Buffer
 	if j.size == 0 {
-		fmt.Fprintf(&buf, "%s\n", header{media: j.media})
+		fmt.Fprintf(&buf, "%s\n", header{media: j.media, database: j.database})
 	}
 	fmt.Fprintf(&buf, "batch %d %s\n", seq, at.Format(time.RFC3339Nano))
 	for _, e := range entries {
@@ -624,7 +630,7 @@ func (j *Journal) rewrite(batches map[int64]*journalBatch, size int64, renumber 
 // from 1.
 func (j *Journal) writeOpen(w io.Writer, batches map[int64]*journalBatch, size int64, renumber bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(bw, "%s\n", header{media: j.media})
+	fmt.Fprintf(bw, "%s\n", header{media: j.media, database: j.database})
 	last, out, n := int64(-1), int64(0), int64(0)
 	finish := func() {
 		if b := batches[last]; b != nil && !b.gone.wall.IsZero() {

@@ -15,7 +15,7 @@ import (
 
 // The journal's text, a record per line (docs/design.md, The journal):
 //
-//	cleanup-stale pending removals v3 media-root="/srv/printdesk/media" media-id="inode:1234:b1796668026123456789"
+//	cleanup-stale pending removals v3 media-root="/srv/printdesk/media" media-id="inode:1234:b1796668026123456789" database="/srv/printdesk/data/db.sqlite3"
 //	batch 7 2026-11-26T20:05:09.123456Z
 //	file "stl/2026/11/s7-0000042.stl" inode:64769:5342:b1796668026123456789
 //	file "stl/2026/11/s7-0000043.stl" missing
@@ -23,6 +23,8 @@ import (
 //	done 7 1
 //	done 7
 //
+// The header names MEDIA_ROOT, by its name and by what it is, and the
+// database whose rows named the files (see Adopt);
 // "file" lists a file and its identity when it was journaled (fs.FileID);
 // "gone" says when the batch's rows went, on the wall clock and the boot
 // clock; "done 7 1" says that the first file of batch 7 is finished, and
@@ -55,11 +57,20 @@ type entry struct {
 type header struct {
 	version string
 	media   Media
+	// database is the database whose rows named the journal's files, as
+	// databaseSpelling gives it, when the journal knows it: a copy of the
+	// database restored under a new identity finds its journal by it
+	// (see Adopt).
+	database string
 }
 
 func (h header) String() string {
-	return fmt.Sprintf("%s %s media-root=%s media-id=%s", journalMagic, journalVersion,
+	s := fmt.Sprintf("%s %s media-root=%s media-id=%s", journalMagic, journalVersion,
 		strconv.Quote(h.media.Name), strconv.Quote(h.media.ID))
+	if h.database != "" {
+		s += " database=" + strconv.Quote(h.database)
+	}
+	return s
 }
 
 // parsedJournal is what a journal file holds.
@@ -150,12 +161,17 @@ func parseJournal(r io.Reader, file func(batch, index int64, e entry) error) (pa
 // root the journal's files are under.
 func parseHeader(line string) (header, error) {
 	if rest, ok := strings.CutPrefix(line, journalMagic+" "+journalVersion+" media-root="); ok {
-		name, rest, err := quoted(rest)
-		id, ok := strings.CutPrefix(rest, " media-id=")
-		if err == nil && ok {
-			if id, err = strconv.Unquote(id); err == nil {
-				return header{version: journalVersion, media: Media{Name: name, ID: id}}, nil
-			}
+		h := header{version: journalVersion}
+		var err error
+		h.media.Name, rest, err = quoted(rest)
+		if rest, ok = strings.CutPrefix(rest, " media-id="); err == nil && ok {
+			h.media.ID, rest, err = quoted(rest)
+		}
+		if db, found := strings.CutPrefix(rest, " database="); err == nil && ok && found {
+			h.database, rest, err = quoted(db)
+		}
+		if err == nil && ok && rest == "" {
+			return h, nil
 		}
 		return header{}, errors.New("line 1: not a cleanup-stale journal header")
 	}

@@ -130,6 +130,7 @@ func TestJournalRefusals(t *testing.T) {
 			"damaged record":  head + "batch 1 2026-11-25T12:00:00Z\nfiel \"x\"\nfile \"stl/a.stl\"\n",
 			"other media":     "cleanup-stale pending removals v1 media-root=\"/srv/old\"\nbatch 1 2026-11-25T12:00:00Z\nfile \"stl/a.stl\"\n",
 			"file before one": head + "file \"stl/a.stl\"\n",
+			"header's tail":   "cleanup-stale pending removals v3 media-root=\"media\" media-id=\"\" database=unquoted\nbatch 1 2026-11-25T12:00:00Z\n",
 			"newer format":    "cleanup-stale pending removals v4 media-root=\"media\" new-field=1\nbatch 1 2026-11-25T12:00:00Z\n",
 		} {
 			if err := afero.WriteFile(fsys, name, []byte(text), 0o600); err != nil {

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cleanup-stale/cleanup-stale/internal/dbtest"
+	"github.com/cleanup-stale/cleanup-stale/store"
 )
 
 // TestUpgradeFindsTheFormerJournal: the release before this one named a
@@ -37,7 +40,7 @@ func TestUpgradeFindsTheFormerJournal(t *testing.T) {
 	}
 	args := []string{"--db", db, "--media-root", media, "--now", refNow, "--state-dir", state, "--ttl-hours", "87600"}
 	if r := runCLI(t, append(args, "stats")...); r.code != 0 || !strings.Contains(r.stdout, former+", 2 file(s)") ||
-		!strings.Contains(r.stdout, "the next real run takes its files") {
+		!strings.Contains(r.stdout, "this database's; the next real run on that media root takes them") {
 		t.Errorf("stats: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r := runCLI(t, append(args, "--json", "--file-grace", "0")...)
@@ -85,30 +88,99 @@ func TestRestoredDatabaseFindsItsJournal(t *testing.T) {
 	}
 }
 
+// TestNamesakeDatabasesKeepTheirJournals: two databases of one name
+// (db.sqlite3 in two directories) that share a state directory and a
+// media root never take each other's journal: the other database's row
+// that still names a file is not this one's to see, so this one's gate
+// would remove it. B deletes a stale row whose file its live row names
+// too, and its journal lists the file; a run on A, with no grace, leaves
+// the file and B's journal alone, and stats on A says that no run on A
+// claims it.
+func TestNamesakeDatabasesKeepTheirJournals(t *testing.T) {
+	dir := install(t)
+	a, media, state := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media"), filepath.Join(dir, "state")
+	b := filepath.Join(dir, "b", "db.sqlite3")
+	if err := os.MkdirAll(filepath.Dir(b), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	raw := openSQL(t, a)
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	dbtest.Insert(t, raw, dbtest.Row{Slug: "b-stale", Status: "identifying", Created: old, File: "stl/shared.stl"},
+		dbtest.Row{Slug: "b-live", Status: "pending", Created: old, File: "stl/shared.stl"})
+	raw.Close()
+	content, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, a, "DELETE FROM "+store.Table+" WHERE slug LIKE 'b-%'")
+	writeFiles(t, media, "stl/shared.stl")
+	on := func(db string, extra ...string) result {
+		return runCLI(t, append([]string{"--db", db, "--media-root", media, "--now", refNow, "--state-dir", state}, extra...)...)
+	}
+	if r := on(b, "--file-grace", "1h"); r.code != 0 {
+		t.Fatalf("the run on B: exit %d, %s", r.code, r.stderr)
+	}
+	journals := withoutTree(dirNames(t, state))
+	if r := on(a, "stats"); r.code != 0 || !strings.Contains(r.stdout, "file(s) under media root "+quote(media)+": no run on this database claims it") {
+		t.Errorf("stats on A: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := on(a, "--file-grace", "0"); r.code != 0 || strings.Contains(r.stderr, "took the files") {
+		t.Errorf("the run on A: exit %d, stderr %q", r.code, r.stderr)
+	}
+	wantFiles(t, media, true, "stl/shared.stl")
+	for _, n := range journals {
+		if strings.HasSuffix(n, ".cleanup-stale-pending") && !fileExists(filepath.Join(state, n)) {
+			t.Errorf("B's journal %s is gone", n)
+		}
+	}
+	// B's own run, once its files are due, keeps the file its live row names.
+	if r := on(b, "--file-grace", "0"); r.code != 0 {
+		t.Errorf("B's next run: exit %d, %s", r.code, r.stderr)
+	}
+	wantFiles(t, media, true, "stl/shared.stl")
+}
+
 // TestRootDoesNotLockTheOwnerOut: a real run as root on a database that
-// another user owns would leave a root-owned journal that locks that
-// user's runs out (every later run, stats and dry run exit 2). It is
-// refused, in one line that says whose the install is and how to run as
-// them; nothing is created. Dry runs and stats, which write nothing, run.
+// another user owns would leave a root-owned journal and state file that
+// lock that user's runs out (every later run, stats and dry run exit 2).
+// It is refused, in one line that says whose the install is and how to
+// run as them, before it opens anything: nothing is created or changed,
+// the health state file included, whether --db is absolute or relative.
+// Dry runs and stats, which write nothing, run.
 func TestRootDoesNotLockTheOwnerOut(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
 	dir := install(t)
 	db, media := filepath.Join(dir, "db.sqlite3"), filepath.Join(dir, "media")
-	if err := os.Chown(db, 65534, 65534); err != nil {
-		t.Fatal(err)
+	// A first run, as the install's user would, leaves a state file.
+	if r := runCLI(t, "--db", db, "--media-root", media, "--now", refNow); r.code != 0 {
+		t.Fatalf("the owner's run: exit %d, %s", r.code, r.stderr)
+	}
+	for _, p := range []string{db, db + ".cleanup-stale-health"} {
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := fingerprint(t, dir)
-	args := []string{"--db", db, "--media-root", media, "--now", refNow}
-	runCLI(t, args...).wantOneLineError(t, 2, "running as root", "belongs to user 65534", "sudo -u")
-	runCLI(t, append(args, "sweep")...).wantOneLineError(t, 2, "running as root", "belongs to user 65534")
-	if fingerprint(t, dir) != before {
-		t.Error("a refused run changed something")
-	}
-	for _, mode := range [][]string{{"--dry-run"}, {"stats"}} {
-		if r := runCLI(t, append(args, mode...)...); r.code != 0 {
-			t.Errorf("%v as root: exit %d, %q", mode, r.code, r.stderr)
+	t.Chdir(dir)
+	for _, spelling := range []string{db, "db.sqlite3"} {
+		args := []string{"--db", spelling, "--media-root", media, "--now", refNow}
+		runCLI(t, args...).wantOneLineError(t, 2, "running as root", "belongs to user 65534", "sudo -u")
+		runCLI(t, append(args, "sweep")...).wantOneLineError(t, 2, "running as root", "belongs to user 65534")
+		if fingerprint(t, dir) != before {
+			t.Errorf("--db %s: a refused run changed something", spelling)
+		}
+		for _, mode := range [][]string{{"--dry-run"}, {"stats"}} {
+			if r := runCLI(t, append(args, mode...)...); r.code != 0 {
+				t.Errorf("%v as root: exit %d, %q", mode, r.code, r.stderr)
+			}
 		}
 	}
 }

@@ -93,6 +93,11 @@ func cleanupAction(c *cli.Context) error {
 		kept:   kept,
 		errOut: progressWriter{w: c.App.ErrWriter},
 	}
+	if !j.dryRun {
+		if err := cfg.notLockingOut(); err != nil {
+			return err
+		}
+	}
 	if j.watch, err = newWatcher(c, cfg, every, kept.plain()); err != nil {
 		return err
 	}
@@ -224,9 +229,10 @@ func (j *cleanupJob) noteWaiting(rep *cleanup.Report) {
 }
 
 // adopt takes into journal the files that journals left under former
-// names list (see cleanup.FormerJournals): an upgrade's, or a restore's.
+// names of db list (see cleanup.Journal.Adopt): an upgrade's, or a
+// restore's.
 func (j *cleanupJob) adopt(journal *cleanup.Journal, db store.DB, path string) {
-	n, err := journal.Adopt(cleanup.FormerJournals(db, j.cfg.stateDir, path))
+	n, err := journal.Adopt(db, j.cfg.stateDir)
 	if n > 0 {
 		j.log.Info("took the files of a journal left under another name (an upgrade, or a database restored by copy)",
 			"files", n, "journal", path)
@@ -244,9 +250,6 @@ func (j *cleanupJob) run(ctx context.Context, db store.DB, media afero.Fs, opt c
 	}
 	m, err := j.cfg.media(media)
 	if err != nil {
-		return &cleanup.Report{}, err
-	}
-	if err := notLockingOut(db, path); err != nil {
 		return &cleanup.Report{}, err
 	}
 	journal, err := cleanup.OpenJournal(afero.NewOsFs(), path, m)

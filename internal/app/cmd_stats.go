@@ -91,14 +91,14 @@ func printStats(w io.Writer, st *store.Stats, left cleanup.JournalSummary, other
 	}
 	_, err := fmt.Fprintln(w, waiting)
 	for _, o := range others {
-		whose := "no database run here claims it"
-		if o.Adoptable {
-			whose = "the next real run takes its files"
+		switch {
+		case o.Error != "":
+			_, err = fmt.Fprintf(w, "Another journal here: %s: it cannot be read or trusted: %s\n", o.Path, o.Error)
+		case o.Adoptable:
+			_, err = fmt.Fprintf(w, "Another journal here: %s, %d file(s) under media root %q: this database's; the next real run on that media root takes them\n", o.Path, o.Files, o.MediaRoot)
+		default:
+			_, err = fmt.Fprintf(w, "Another journal here: %s, %d file(s) under media root %q: no run on this database claims it\n", o.Path, o.Files, o.MediaRoot)
 		}
-		if o.MediaRoot == "" {
-			whose = "it cannot be read or trusted"
-		}
-		_, err = fmt.Fprintf(w, "Another journal here: %s, %d file(s) under media root %q: %s\n", o.Path, o.Files, o.MediaRoot, whose)
 	}
 	return err
 }

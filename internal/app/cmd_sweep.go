@@ -50,6 +50,11 @@ func sweepAction(c *cli.Context) error {
 	if _, err := fs.CleanPath(strings.TrimRight(uploadDir, "/")); err != nil {
 		return usageError{fmt.Errorf("--upload-dir %q: must be a directory inside MEDIA_ROOT", uploadDir)}
 	}
+	if !dryRun {
+		if err := cfg.notLockingOut(); err != nil {
+			return err
+		}
+	}
 	db, err := cfg.openDB(c.Context, dryRun)
 	if err != nil {
 		return err
@@ -127,9 +132,6 @@ func openSweepJournal(cfg config, db store.DB, media afero.Fs, dryRun bool) (*cl
 		}
 		return j, nil
 	}
-	if err := notLockingOut(db, path); err != nil {
-		return nil, err
-	}
 	j, err := cleanup.OpenJournal(afero.NewOsFs(), path, m)
 	if errors.Is(err, cleanup.ErrJournalBusy) {
 		return nil, err
@@ -139,7 +141,7 @@ func openSweepJournal(cfg config, db store.DB, media afero.Fs, dryRun bool) (*cl
 	}
 	// A journal left under another name lists files that are not orphans
 	// either: they come across first.
-	if _, err := j.Adopt(cleanup.FormerJournals(db, cfg.stateDir, path)); err != nil {
+	if _, err := j.Adopt(db, cfg.stateDir); err != nil {
 		j.Close()
 		return nil, runError{err}
 	}

@@ -246,7 +246,7 @@ func (cfg config) otherJournals(db store.DB) ([]cleanup.OtherJournal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cleanup.OtherJournals(afero.NewOsFs(), p, cleanup.FormerJournals(db, cfg.stateDir, p), nil), nil
+	return cleanup.OtherJournals(afero.NewOsFs(), db, cfg.stateDir, p), nil
 }
 
 // journalSummary counts the removals that db's journal still lists, due
