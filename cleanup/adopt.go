@@ -159,11 +159,18 @@ func (j *Journal) adopt(fj former) (int64, error) {
 	}
 	defer f.Close()
 	unlock, err := lockFile(j.fsys, name, f)
-	if err != nil {
+	if errors.Is(err, ErrJournalBusy) {
 		return 0, nil // another run is at work on it: it finishes it
 	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s: %v", ErrJournal, name, err)
+	}
 	defer unlock()
-	if same, err := sameFile(j.fsys, f, name); err != nil || !same {
+	same, err := sameFile(j.fsys, f, name)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s: %v", ErrJournal, name, err)
+	}
+	if !same {
 		return 0, nil // compacted or removed meanwhile
 	}
 	p, err := parseJournal(io.NewSectionReader(f, 0, 1<<62), nil)
