@@ -40,7 +40,7 @@ func TestKillNineBeyondOneHost(t *testing.T) {
 		if s3.Dir == "" {
 			t.Skip(s3test.S3DataEnv + " is not set: cannot watch the objects on the server's disk")
 		}
-		if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: 6000, Stale: 4000, Recent: 100, Files: true, Now: generatedNow}); err != nil {
+		if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: 3000, Stale: 2000, Recent: 100, Files: true, Now: generatedNow}); err != nil {
 			t.Fatal(err)
 		}
 		var files []string

@@ -29,7 +29,7 @@ import (
 func TestKillNine(t *testing.T) {
 	t.Parallel() // a real binary at work: it waits on the disk, the others can run meanwhile
 	bin := binary(t)
-	spec := dbtest.Spec{Rows: 30000, Stale: 20000, Recent: 200, Files: true}
+	spec := dbtest.Spec{Rows: 12000, Stale: 8000, Recent: 200, Files: true}
 	db, media := generated(t, t.TempDir(), spec)
 	liveBefore := liveRows(t, db)
 	args := func() []string {

@@ -34,7 +34,7 @@ func TestReplicasBeyondOneHost(t *testing.T) {
 		t.Run(fmt.Sprintf("%d at once", n), func(t *testing.T) {
 			pgURL, raw := dbtest.NewPostgres(t)
 			s3 := s3test.NewS3(t)
-			if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: 4000, Stale: 2500, Recent: 50, Files: true, Now: generatedNow}); err != nil {
+			if err := dbtest.GeneratePostgres(raw, dbtest.Spec{Rows: 2400, Stale: 1500, Recent: 50, Files: true, Now: generatedNow}); err != nil {
 				t.Fatal(err)
 			}
 			// A third of the rows have no file: both kinds go in the
