@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/spf13/afero"
@@ -212,7 +213,7 @@ func (r *runner) deletedEntries(del protocol.Deleted) []entry {
 	for _, s := range del.Rows {
 		deleted[s.ID] = true
 	}
-	var out []entry
+	out := make([]entry, 0, len(del.Rows))
 	for i, s := range r.batch.rows {
 		if deleted[s.ID] {
 			out = append(out, r.batch.entries[i])
@@ -256,8 +257,8 @@ func (r *runner) keepUnremovable(ctx context.Context, rows []store.Submission) (
 	for i, s := range rows {
 		names[i] = s.File
 	}
-	ok := rows[:0:0]
-	var entries []entry
+	ok := make([]store.Submission, 0, len(rows))
+	entries := make([]entry, 0, len(rows))
 	for i, in := range fs.Inspect(ctx, r.media, names) {
 		s := rows[i]
 		if in.Err != nil {
@@ -270,18 +271,10 @@ func (r *runner) keepUnremovable(ctx context.Context, rows []store.Submission) (
 	return ok, entries
 }
 
-// pause leaves the database to the web app between two transactions: for
-// Pause, and after a batch with files, for long enough that the lock is
-// held at most LockShare of the time. A database whose transactions lock
-// only their own rows (PostgreSQL) needs no pause.
+// pause leaves the database to the web app between two transactions, for
+// pauseAfter(del).
 func (r *runner) pause(ctx context.Context, del protocol.Deleted) {
-	if !r.db.LocksWholeDatabase() {
-		return
-	}
-	d := r.opt.Pause
-	if len(del.Rows) > 0 {
-		d = max(d, time.Duration(float64(del.LockHeld)*(1-r.opt.LockShare)/r.opt.LockShare))
-	}
+	d := r.pauseAfter(del)
 	if d <= 0 {
 		return
 	}
@@ -291,6 +284,24 @@ func (r *runner) pause(ctx context.Context, del protocol.Deleted) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// pauseAfter is how long the run leaves the database to the web app after
+// the batch del: Pause, and after a batch that deleted rows whose files
+// are there to remove, long enough that the lock is held at most
+// LockShare of the time. Such a run takes as long as its files take to
+// go (DefaultLockShare); rows whose files were gone already cost no
+// removal, and are paced as rows without a file are. A database whose
+// transactions lock only their own rows (PostgreSQL) needs no pause.
+func (r *runner) pauseAfter(del protocol.Deleted) time.Duration {
+	if !r.db.LocksWholeDatabase() {
+		return 0
+	}
+	d := r.opt.Pause
+	if len(del.Rows) > 0 && slices.ContainsFunc(r.batch.entries, func(e entry) bool { return !e.id.IsMissing() }) {
+		d = max(d, time.Duration(float64(del.LockHeld)*(1-r.opt.LockShare)/r.opt.LockShare))
+	}
+	return d
 }
 
 // adapt sizes the next batch so that its transaction takes about TxTarget,

@@ -106,8 +106,8 @@ func (g *gate) pass(ctx context.Context, chunk []entry) ([]verdict, error) {
 // remove removes the files of chunk that judge found no row naming, by
 // their identities, and notes what each removal did in out.
 func (g *gate) remove(ctx context.Context, chunk []entry, out []verdict) {
-	var at []int
-	var targets []fs.Target
+	at := make([]int, 0, len(chunk))
+	targets := make([]fs.Target, 0, len(chunk))
 	for i, e := range chunk {
 		if !out[i].used && !out[i].unknown {
 			at = append(at, i)
@@ -128,8 +128,41 @@ func cutShort(out []verdict, err error) []verdict {
 }
 
 // judge marks in out the files of chunk that a row names now, and those
-// whose names could not all be found.
+// whose names could not all be found, among the files that a removal
+// could take. A file noted missing (nothing was at its name when its row was
+// deleted) is never removed: whatever is at its name now is another file,
+// and stays (fs.RemoveTargets). No row need be asked about it, and a chunk
+// of such files, the rows of an install whose uploads are gone already,
+// costs no walk of MEDIA_ROOT and no scan of the table.
 func (g *gate) judge(ctx context.Context, chunk []entry, out []verdict) error {
+	var at []int
+	var some []entry
+	for i, e := range chunk {
+		if !e.id.IsMissing() {
+			at = append(at, i)
+			some = append(some, e)
+		}
+	}
+	switch len(some) {
+	case 0:
+		return nil
+	case len(chunk):
+		return g.ask(ctx, chunk, out)
+	}
+	judged := make([]verdict, len(some))
+	if err := g.ask(ctx, some, judged); err != nil {
+		return err
+	}
+	for j, i := range at {
+		out[i] = judged[j]
+	}
+	return nil
+}
+
+// ask asks the database which rows name each file of chunk now, by every
+// name that reaches it, and marks in out the files that a row names and
+// those whose names could not all be found.
+func (g *gate) ask(ctx context.Context, chunk []entry, out []verdict) error {
 	names := make([]string, len(chunk))
 	for i, e := range chunk {
 		names[i] = e.path

@@ -58,8 +58,8 @@ type Result struct {
 // there; the cleanup only ever wraps for tests and dry runs.
 func RemoveTargets(ctx context.Context, fsys afero.Fs, targets []Target) []Result {
 	res := make([]Result, len(targets))
-	var at []int
-	var clean []Target
+	at := make([]int, 0, len(targets))
+	clean := make([]Target, 0, len(targets))
 	for i, t := range targets {
 		c, err := CleanPath(t.Path)
 		if err != nil {
