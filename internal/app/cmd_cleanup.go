@@ -32,7 +32,7 @@ func cleanupFlags() []cli.Flag {
 		&cli.IntFlag{Name: "workers", Value: cleanup.DefaultWorkers, EnvVars: []string{envPrefix + "WORKERS"},
 			Usage: "remove up to `N` files at once (tuning)"},
 		&cli.Float64Flag{Name: "lock-share", Value: cleanup.DefaultLockShare, EnvVars: []string{envPrefix + "LOCK_SHARE"},
-			Usage: "while rows have files, hold the database's lock at most this `SHARE` of the time, 1 for no cap (tuning)"},
+			Usage: "while rows have files to remove, hold the database's lock at most this `SHARE` of the time, 1 for no cap (tuning)"},
 	}
 }
 

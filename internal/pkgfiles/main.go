@@ -23,7 +23,9 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
+	// An OUTDIR that looks like a flag (-h) is refused: it once made a
+	// directory named -h beside the sources.
+	if len(os.Args) != 2 || strings.HasPrefix(os.Args[1], "-") {
 		fmt.Fprintln(os.Stderr, "usage: go run ./internal/pkgfiles OUTDIR")
 		os.Exit(2)
 	}
