@@ -37,8 +37,9 @@ func (d *namedCounter) DeleteBatch(ctx context.Context, req protocol.Request) (p
 
 // TestMissingFilesCostNoScan: stale rows whose files are gone already (an
 // install restored without its uploads, files removed by hand) are
-// deleted without a scan of the table for rows that name them: nothing
-// at a name when its row went is never removed, whatever is there later.
+// deleted without a scan of the table for rows that name them: a file
+// that was not there when its row went is never removed, whatever is at
+// its name later.
 // With one of the files on disk, that one is asked about, in one scan,
 // and goes. The survivors are exact either way.
 func TestMissingFilesCostNoScan(t *testing.T) {
