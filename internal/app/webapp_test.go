@@ -26,10 +26,7 @@ func webApp(t *testing.T) (python, dir string) {
 			return python, dir
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("Django is not installed (apt-get install python3-django): CI must run the web app's tests")
-	}
-	t.Skip("Django is not installed (apt-get install python3-django); skipping the test with the web app's own traffic")
+	dbtest.Unavailable(t, "Django is not installed (apt-get install python3-django): the test runs the web app's own traffic")
 	return "", ""
 }
 

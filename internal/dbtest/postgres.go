@@ -31,11 +31,7 @@ func NewPostgres(t testing.TB) (string, *sql.DB) {
 	t.Helper()
 	admin := os.Getenv(PostgresEnv)
 	if admin == "" {
-		msg := PostgresEnv + " is not set: no PostgreSQL server to test against (start one with: eval \"$(.ci/pg start /tmp/pg)\")"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		Unavailable(t, PostgresEnv+" is not set: no PostgreSQL server to test against (start one with: eval \"$(.ci/pg start /tmp/pg)\")")
 	}
 	ctx := context.Background()
 	adm, err := sql.Open("pgx", admin)
