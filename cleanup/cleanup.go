@@ -95,8 +95,7 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 			}
 		}
 		r.batch = attempt{} // what Prepare will know of this batch
-		del, err := r.db.DeleteBatch(ctx, protocol.Request{Cutoff: r.rep.Cutoff, After: after,
-			Size: r.size, MaxFiles: maxFilesPerBatch, Prepare: r.prepare})
+		del, err := r.db.DeleteBatch(ctx, r.request(after))
 		if overlap {
 			ferr := r.finish(removing)
 			if removing = nil; ferr != nil {
@@ -125,8 +124,15 @@ func Run(ctx context.Context, db store.DB, media afero.Fs, j *Journal, opt Optio
 			return r.rep, err
 		}
 		after = del.End
-		r.pause(ctx, del)
+		r.pause(ctx, del, r.request(after))
 	}
+}
+
+// request asks DeleteBatch for the batch after after, at the run's batch
+// size.
+func (r *runner) request(after int64) protocol.Request {
+	return protocol.Request{Cutoff: r.rep.Cutoff, After: after, Size: r.size,
+		MaxFiles: maxFilesPerBatch, Prepare: r.prepare}
 }
 
 type runner struct {
@@ -272,18 +278,27 @@ func (r *runner) keepUnremovable(ctx context.Context, rows []store.Submission) (
 }
 
 // pause leaves the database to the web app between two transactions, for
-// pauseAfter(del).
-func (r *runner) pause(ctx context.Context, del protocol.Deleted) {
+// pauseAfter(del), and meanwhile reads the next batch, next, without a
+// lock (protocol.DB's ReadAhead): the read then costs the run nothing,
+// and delays a commit of the web app by no more than the read would have
+// just before the next transaction.
+func (r *runner) pause(ctx context.Context, del protocol.Deleted, next protocol.Request) {
 	d := r.pauseAfter(del)
 	if d <= 0 {
 		return
 	}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		r.db.ReadAhead(ctx, next)
+	}()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+	<-read
 }
 
 // pauseAfter is how long the run leaves the database to the web app after

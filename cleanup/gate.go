@@ -162,6 +162,15 @@ func (g *gate) judge(ctx context.Context, chunk []entry, out []verdict) error {
 // ask asks the database which rows name each file of chunk now, by every
 // name that reaches it, and marks in out the files that a row names and
 // those whose names could not all be found.
+//
+// The table is scanned for the files' own names while MEDIA_ROOT's tree is
+// read for their other names: neither needs the other, and on a big
+// install they take about as long (some 30 ms each for 200k rows and the
+// month directories that changed since the last run), so on two cores the
+// question costs the longer of the two, not their sum (docs/design.md,
+// The removal gate). A second scan asks only for the other names that the
+// tree gives, and there are none unless a symlink, a hard link or a bind
+// mount does.
 func (g *gate) ask(ctx context.Context, chunk []entry, out []verdict) error {
 	names := make([]string, len(chunk))
 	for i, e := range chunk {
@@ -170,46 +179,109 @@ func (g *gate) ask(ctx context.Context, chunk []entry, out []verdict) error {
 			names[i] = clean // a row's stl//x.stl is the file stl/x.stl
 		}
 	}
+	scanCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	first := make(chan ownScan, 1)
+	go func() {
+		hits := map[string]bool{}
+		q := protocol.NameQuery{Files: names, Unclean: g.unclean}
+		err := g.db.Named(scanCtx, q, func(file string) error { hits[file] = true; return nil })
+		first <- ownScan{hits, err}
+	}()
+	al, err := g.aliases(ctx, names)
+	if err != nil {
+		cancel()
+		<-first
+		return err
+	}
+	own := <-first
+	if own.err != nil {
+		return own.err
+	}
+	m := newNameMatch(g, chunk, names, al)
+	defer m.opaque.close()
+	for file := range own.hits {
+		m.mark(file, out)
+	}
+	for i := range out {
+		out[i].unknown = al.Unknown[i]
+	}
+	if len(m.others) == 0 && len(al.Opaque) == 0 {
+		return nil
+	}
+	q := protocol.NameQuery{Files: m.others, Prefixes: al.Opaque}
+	return g.db.Named(ctx, q, func(file string) error {
+		m.mark(file, out)
+		return nil
+	})
+}
+
+// ownScan is what the scan for a chunk's own names found: the distinct
+// files of the rows that name one of them (or, for the sweep, that spell
+// a file otherwise than Django does).
+type ownScan struct {
+	hits map[string]bool
+	err  error
+}
+
+// aliases spells each file at names every way that reaches it, reading
+// MEDIA_ROOT's tree at the run's first chunk.
+func (g *gate) aliases(ctx context.Context, names []string) (fs.Aliases, error) {
 	if g.aliaser == nil {
 		a, err := fs.NewAliaser(ctx, g.media, g.tree)
 		if err != nil {
-			return err
+			return fs.Aliases{}, err
 		}
 		g.aliaser, g.walked = a, true
 	}
-	al, err := g.aliaser.Find(ctx, names)
-	if err != nil {
-		return err
+	return g.aliaser.Find(ctx, names)
+}
+
+// nameMatch says which files of a chunk the file that a row names
+// reaches: by one of their spellings, by its clean form (the sweep's rows
+// that Django would not write), or, below a link whose target the tree
+// could not see into, by what it is on the disk.
+type nameMatch struct {
+	unclean bool
+	owners  map[string][]int // spelling -> the files of the chunk it reaches
+	others  []string         // the spellings that are no file's own name
+	opaque  opaqueRows
+}
+
+func newNameMatch(g *gate, chunk []entry, names []string, al fs.Aliases) *nameMatch {
+	m := &nameMatch{unclean: g.unclean, owners: map[string][]int{},
+		opaque: opaqueRows{media: g.media, chunk: chunk, prefixes: al.Opaque}}
+	for i, n := range names {
+		m.owners[n] = append(m.owners[n], i)
 	}
-	owners := map[string][]int{} // spelling -> the files of chunk it reaches
 	for i, spellings := range al.Names {
-		out[i].unknown = al.Unknown[i]
 		for _, s := range spellings {
-			owners[s] = append(owners[s], i)
-		}
-	}
-	files := make([]string, 0, len(owners))
-	for s := range owners {
-		files = append(files, s)
-	}
-	opaque := opaqueRows{media: g.media, chunk: chunk, prefixes: al.Opaque}
-	defer opaque.close()
-	q := protocol.NameQuery{Files: files, Prefixes: al.Opaque, Unclean: g.unclean}
-	return g.db.Named(ctx, q, func(file string) error {
-		is := owners[file]
-		if is == nil && g.unclean {
-			if clean, err := fs.CleanPath(file); err == nil && clean != file {
-				is = owners[clean] // stl//2026/11/x.stl names stl/2026/11/x.stl
+			if s == names[i] {
+				continue
 			}
+			if m.owners[s] == nil {
+				m.others = append(m.others, s)
+			}
+			m.owners[s] = append(m.owners[s], i)
 		}
-		if is == nil {
-			is = opaque.reaches(file)
+	}
+	return m
+}
+
+// mark marks in out the files of the chunk that file reaches as used.
+func (m *nameMatch) mark(file string, out []verdict) {
+	is := m.owners[file]
+	if is == nil && m.unclean {
+		if clean, err := fs.CleanPath(file); err == nil && clean != file {
+			is = m.owners[clean] // stl//2026/11/x.stl names stl/2026/11/x.stl
 		}
-		for _, i := range is {
-			out[i].used = true
-		}
-		return nil
-	})
+	}
+	if is == nil {
+		is = m.opaque.reaches(file)
+	}
+	for _, i := range is {
+		out[i].used = true
+	}
 }
 
 // opaqueRows resolves, one at a time, the rows whose files lie below a

@@ -35,6 +35,10 @@ func (d *namedCounter) DeleteBatch(ctx context.Context, req protocol.Request) (p
 	return d.inner.DeleteBatch(ctx, req)
 }
 
+func (d *namedCounter) ReadAhead(ctx context.Context, req protocol.Request) {
+	d.inner.ReadAhead(ctx, req)
+}
+
 // TestMissingFilesCostNoScan: stale rows whose files are gone already (an
 // install restored without its uploads, files removed by hand) are
 // deleted without a scan of the table for rows that name them: a file

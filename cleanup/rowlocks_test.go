@@ -62,6 +62,10 @@ type sizingDB struct {
 	sizes []int
 }
 
+// ReadAhead reads nothing: the fake's batches are made as DeleteBatch is
+// called.
+func (d *sizingDB) ReadAhead(context.Context, protocol.Request) {}
+
 // face is an empty database for a fake's store.DB.
 func face(t *testing.T) store.DB {
 	t.Helper()

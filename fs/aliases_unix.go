@@ -183,6 +183,7 @@ func (r *RootFs) walk(ctx context.Context, hard map[fileKey]bool, cache *TreeCac
 	}
 	next.at = next.now().UnixNano()
 	stack := []string{"."}
+	buf := make([]byte, direntBuffer)
 	for len(stack) > 0 {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -223,7 +224,7 @@ func (r *RootFs) walk(ctx context.Context, hard map[fileKey]bool, cache *TreeCac
 		}
 		d := &cachedDir{dev: key.dev, ino: key.ino, change: change}
 		dirReads.Add(1)
-		err = readDirTypes(f, func(name string, typ uint8) error {
+		err = readDirTypes(f, buf, len(hard) > 0, func(name string, typ uint8) error {
 			typ = t.note(f, p, name, typ, hard, &stack)
 			switch typ {
 			case unix.DT_DIR:

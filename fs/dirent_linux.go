@@ -7,12 +7,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// direntBuffer is the size of readDirTypes' buffer: some four thousand
+// uploads' entries a read.
+const direntBuffer = 256 << 10
+
 // readDirTypes calls fn with the name and type (DT_*) of each entry of the
 // directory d but "." and "..", reading the entries a large buffer at a
 // time with getdents64 and asking nothing else of the kernel: a directory
-// of a hundred thousand uploads costs a few system calls.
-func readDirTypes(d *os.File, fn func(name string, typ uint8) error) error {
-	buf := make([]byte, 256<<10)
+// of a hundred thousand uploads costs a few system calls. Unless regular
+// is set, it skips the regular files, without making a string of their
+// names: a walk for links and directories wants none of the uploads. buf
+// is where the entries are read, and can serve every directory of a walk.
+func readDirTypes(d *os.File, buf []byte, regular bool, fn func(name string, typ uint8) error) error {
 	fd := int(d.Fd())
 	for {
 		n, err := unix.Getdents(fd, buf)
@@ -30,6 +36,10 @@ func readDirTypes(d *os.File, fn func(name string, typ uint8) error) error {
 			// d_type u8, d_name NUL-terminated.
 			reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
 			typ := buf[off+18]
+			if typ == unix.DT_REG && !regular {
+				off += reclen
+				continue
+			}
 			name := buf[off+19 : off+reclen]
 			for i, c := range name {
 				if c == 0 {

@@ -11,10 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// direntBuffer is the size of the buffer that readDirTypes does not use.
+const direntBuffer = 0
+
 // readDirTypes calls fn with the name and type (DT_*) of each entry of the
 // directory d, through os.File.ReadDir, which reads the types that the
-// system's directory entries carry.
-func readDirTypes(d *os.File, fn func(name string, typ uint8) error) error {
+// system's directory entries carry. Unless regular is set, it skips the
+// regular files. buf is not used: os.File.ReadDir has its own.
+func readDirTypes(d *os.File, _ []byte, regular bool, fn func(name string, typ uint8) error) error {
 	for {
 		entries, err := d.ReadDir(4096)
 		for _, e := range entries {
@@ -26,6 +30,9 @@ func readDirTypes(d *os.File, fn func(name string, typ uint8) error) error {
 				typ = unix.DT_DIR
 			case t.IsRegular():
 				typ = unix.DT_REG
+			}
+			if typ == unix.DT_REG && !regular {
+				continue
 			}
 			if err := fn(e.Name(), typ); err != nil {
 				return err

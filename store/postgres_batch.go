@@ -284,3 +284,7 @@ func encodeTID(t pgtype.TID) int64 {
 func decodeTID(end int64) pgtype.TID {
 	return pgtype.TID{BlockNumber: uint32(end >> 16), OffsetNumber: uint16(end & 0xffff), Valid: true}
 }
+
+// ReadAhead does nothing: a batch is read inside its own transaction, as
+// it locks its rows (see DeleteBatch), and a run does not pause.
+func (d *pgDB) ReadAhead(context.Context, protocol.Request) {}

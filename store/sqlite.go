@@ -20,6 +20,7 @@ type sqliteDB struct {
 	name     string
 	id       string
 	readOnly bool
+	ahead    *aheadRead // what ReadAhead read, for the next DeleteBatch
 }
 
 // openSQLiteFile opens the existing SQLite file at path (see Open).

@@ -42,7 +42,7 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, req protocol.Request) (proto
 	if d.readOnly {
 		return protocol.Deleted{}, fmt.Errorf("delete: database opened read-only")
 	}
-	b, err := d.nextBatch(ctx, req.Cutoff, req.After, req.Size, req.MaxFiles)
+	b, err := d.readBatch(ctx, req)
 	if err != nil {
 		return protocol.Deleted{}, err
 	}
@@ -52,6 +52,37 @@ func (d *sqliteDB) DeleteBatch(ctx context.Context, req protocol.Request) (proto
 	del, err := d.deleteBatch(ctx, req.Cutoff, b)
 	del.End = b.End
 	return del, err
+}
+
+// aheadRead is a batch that ReadAhead read, and the request it read it
+// for.
+type aheadRead struct {
+	req protocol.Request
+	b   batch
+}
+
+// ReadAhead reads the batch that DeleteBatch(ctx, req) will delete (see
+// protocol.DB). Its read takes no write lock: in rollback-journal mode it
+// holds off a commit of the web app for as long as one of its short,
+// indexed statements runs, as the read in DeleteBatch would. A read that
+// fails is left for DeleteBatch to do again.
+func (d *sqliteDB) ReadAhead(ctx context.Context, req protocol.Request) {
+	d.ahead = nil
+	if b, err := d.nextBatch(ctx, req.Cutoff, req.After, req.Size, req.MaxFiles); err == nil {
+		d.ahead = &aheadRead{req: req, b: b}
+	}
+}
+
+// readBatch is the batch that req asks for: the one ReadAhead read for
+// it, or a new read. The data_version read with it tells deleteBatch
+// whether anything was written since.
+func (d *sqliteDB) readBatch(ctx context.Context, req protocol.Request) (batch, error) {
+	a := d.ahead
+	d.ahead = nil
+	if a != nil && a.req.Cutoff.Equal(req.Cutoff) && a.req.After == req.After && a.req.Size == req.Size && a.req.MaxFiles == req.MaxFiles {
+		return a.b, nil
+	}
+	return d.nextBatch(ctx, req.Cutoff, req.After, req.Size, req.MaxFiles)
 }
 
 // nextBatch reads the next batch after id after: its end is the highest id

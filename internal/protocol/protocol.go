@@ -42,6 +42,14 @@ type DB interface {
 	// On error, nothing of the batch was deleted, unless the error wraps
 	// ErrCommitUnknown. Prepare may have been called either way.
 	DeleteBatch(ctx context.Context, req Request) (Deleted, error)
+	// ReadAhead reads what DeleteBatch(ctx, req) reads before its write
+	// transaction, so that the next DeleteBatch with the same req starts
+	// from it: a run calls it while it pauses for the web app, and the
+	// read costs the run no time of its own. The read may be stale by
+	// then; DeleteBatch judges every row again under the lock, as it
+	// always does. A store that reads nothing before its transaction
+	// (PostgreSQL) does nothing. Never called while DeleteBatch runs.
+	ReadAhead(ctx context.Context, req Request)
 }
 
 // NameQuery is what Named asks for: the rows that name one of Files by
