@@ -19,8 +19,9 @@ import (
 //  2. asks the database which rows name each file now, by every name that
 //     reaches it (fs.Aliaser: the file's own, and those through directory
 //     and file symlinks, hard links and bind mounts), in one scan of the
-//     table: a row written back, a new row that took the name, another
-//     row that shares the file, each keeps it;
+//     table (and a second for the other names, where links give any): a
+//     row written back, a new row that took the name, another row that
+//     shares the file, each keeps it;
 //  3. removes each file that no row names, if it is still the file noted
 //     for it (fs.RemoveTargets, by its identity): a new upload that took a
 //     freed name, or an S3 key written again, is not the gate's to remove.
