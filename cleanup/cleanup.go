@@ -278,13 +278,14 @@ func (r *runner) keepUnremovable(ctx context.Context, rows []store.Submission) (
 }
 
 // pause leaves the database to the web app between two transactions, for
-// pauseAfter(del), and meanwhile reads the next batch, next, without a
-// lock (protocol.DB's ReadAhead): the read then costs the run nothing,
-// and delays a commit of the web app by no more than the read would have
-// just before the next transaction.
+// pauseAfter(del), and reads the next batch, next, during its last Pause
+// (protocol.DB's ReadAhead), without a lock: the read then costs the run
+// nothing, delays a commit of the web app by no more than the same read
+// just before the transaction would, and is as fresh as it can be when a
+// lock share makes the pause long.
 func (r *runner) pause(ctx context.Context, del protocol.Deleted, next protocol.Request) {
 	d := r.pauseAfter(del)
-	if d <= 0 {
+	if d <= 0 || !sleep(ctx, d-r.opt.Pause) {
 		return
 	}
 	read := make(chan struct{})
@@ -292,13 +293,24 @@ func (r *runner) pause(ctx context.Context, del protocol.Deleted, next protocol.
 		defer close(read)
 		r.db.ReadAhead(ctx, next)
 	}()
+	sleep(ctx, min(d, r.opt.Pause))
+	<-read
+}
+
+// sleep waits for d, or until ctx is done, and reports whether it waited
+// it out.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
 	case <-ctx.Done():
+		return false
 	}
-	<-read
 }
 
 // pauseAfter is how long the run leaves the database to the web app after
