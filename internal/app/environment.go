@@ -35,6 +35,7 @@ var otherEnvironment = []EnvVar{
 	{Name: "STATE_DIRECTORY", Use: "set by systemd (StateDirectory=): where the journal and the health state file live when the database is not a SQLite file and --state-dir is not given"},
 	{Name: "XDG_STATE_HOME", Use: "else they live in $XDG_STATE_HOME/cleanup-stale, by default ~/.local/state/cleanup-stale"},
 	{Name: "NO_COLOR", Use: "any value turns colour off"},
+	{Name: "GOGC", Use: "how far, in percent, the heap grows before Go's garbage collector runs; 50 when unset, which keeps a run's resident memory low at little cost"},
 }
 
 // Environment lists every environment variable that the tool reads: each
