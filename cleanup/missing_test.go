@@ -12,32 +12,8 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/fs"
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
-
-// namedCounter is a real database that counts the scans the gate asks of
-// it (Named).
-type namedCounter struct {
-	store.DB
-	inner protocol.DB
-	scans int
-}
-
-func (d *namedCounter) LocksWholeDatabase() bool { return d.inner.LocksWholeDatabase() }
-
-func (d *namedCounter) Named(ctx context.Context, q protocol.NameQuery, fn func(string) error) error {
-	d.scans++
-	return d.inner.Named(ctx, q, fn)
-}
-
-func (d *namedCounter) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.Deleted, error) {
-	return d.inner.DeleteBatch(ctx, req)
-}
-
-func (d *namedCounter) ReadAhead(ctx context.Context, req protocol.Request) {
-	d.inner.ReadAhead(ctx, req)
-}
 
 // TestMissingFilesCostNoScan: stale rows whose files are gone already (an
 // install restored without its uploads, files removed by hand) are
@@ -59,16 +35,7 @@ func TestMissingFilesCostNoScan(t *testing.T) {
 				rows = append(rows, storetest.Row{Slug: fmt.Sprintf("s%d", i), Status: status,
 					File: fmt.Sprintf("stl/2026/01/m%d.stl", i), Created: old})
 			}
-			m, err := storetest.NewMemoryDB(rows...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			db, err := store.OpenDSN(context.Background(), m.DSN, store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			counter, m, j := observe(t, rows...)
 			media := afero.NewMemMapFs()
 			onDiskFiles := []string{"stl/2026/01/m1.stl", "stl/2026/01/m3.stl", "stl/2026/01/m5.stl"} // the live rows'
 			if onDisk == 1 {
@@ -79,12 +46,6 @@ func TestMissingFilesCostNoScan(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			counter := &namedCounter{DB: db, inner: db.(protocol.DB)}
-			j, err := OpenJournal(afero.NewMemMapFs(), "journal", TestMedia)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer j.Close()
 			rep, err := Run(context.Background(), counter, media, j,
 				Options{TTLHours: 24, Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), FileGrace: None})
 			if err != nil || rep.Deleted != 3 || len(rep.Failures) != 0 {

@@ -9,34 +9,8 @@ import (
 
 	"github.com/spf13/afero"
 
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
-	"github.com/cleanup-stale/cleanup-stale/store"
 	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
-
-// callLog wraps a real database and notes each DeleteBatch and ReadAhead,
-// with the batch asked for.
-type callLog struct {
-	store.DB
-	inner protocol.DB
-	calls []string
-}
-
-func (d *callLog) LocksWholeDatabase() bool { return d.inner.LocksWholeDatabase() }
-
-func (d *callLog) Named(ctx context.Context, q protocol.NameQuery, fn func(string) error) error {
-	return d.inner.Named(ctx, q, fn)
-}
-
-func (d *callLog) DeleteBatch(ctx context.Context, req protocol.Request) (protocol.Deleted, error) {
-	d.calls = append(d.calls, fmt.Sprintf("delete after=%d size=%d", req.After, req.Size))
-	return d.inner.DeleteBatch(ctx, req)
-}
-
-func (d *callLog) ReadAhead(ctx context.Context, req protocol.Request) {
-	d.calls = append(d.calls, fmt.Sprintf("read after=%d size=%d", req.After, req.Size))
-	d.inner.ReadAhead(ctx, req)
-}
 
 // TestPauseReadsTheNextBatch: on SQLite, every batch but the first is read
 // while the run pauses for the web app, for exactly the batch that the run
@@ -51,22 +25,7 @@ func TestPauseReadsTheNextBatch(t *testing.T) {
 		}
 		rows = append(rows, storetest.Row{Slug: fmt.Sprintf("s%d", i), Status: status, Created: old})
 	}
-	m, err := storetest.NewMemoryDB(rows...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	db, err := store.OpenDSN(context.Background(), m.DSN, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	log := &callLog{DB: db, inner: db.(protocol.DB)}
-	j, err := OpenJournal(afero.NewMemMapFs(), "journal", TestMedia)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+	log, m, j := observe(t, rows...)
 	rep, err := Run(context.Background(), log, afero.NewMemMapFs(), j, Options{TTLHours: 24,
 		Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), BatchSize: 2, Pause: time.Millisecond})
 	if err != nil || rep.Deleted != 6 {
