@@ -5,62 +5,36 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 )
 
 // Named calls fn with the file of every row that q asks for (see
-// protocol.DB).
+// protocol.DB), on PostgreSQL: in one read, the server scans the table
+// and sends back only the rows that match. (SQLite's is in
+// sqlite_names.go.)
 //
 // It is a scan of the whole table, and meant to be: nothing indexes
 // stl_file, and the tool must not add an index to the web app's schema.
-// One scan answers for a whole chunk of files, inside the database (on
-// PostgreSQL, on the server: only the rows that match come back), and it
+// One scan answers for a whole chunk of files, inside the database, and it
 // runs outside any write lock. A row that the web app writes meanwhile
 // may or may not be seen; the caller asks just before it removes.
-//
-// On SQLite the scan goes in short reads, namedPage ids each, in id
-// order: in rollback-journal mode a reader holds off the web app's
-// commits, and one read of a table of millions would hold them off for a
-// few hundred milliseconds.
-func (r reads) Named(ctx context.Context, q protocol.NameQuery, fn func(file string) error) error {
-	if len(q.Files) == 0 && len(q.Prefixes) == 0 && !q.Unclean {
+func (d *pgDB) Named(ctx context.Context, q protocol.NameQuery, fn func(file string) error) error {
+	if empty(q) {
 		return nil
 	}
-	stmt, args, err := r.named(q)
-	if err != nil {
-		return err
-	}
-	if !r.paged {
-		return r.named1(ctx, stmt, args, fn)
-	}
-	var first, last sql.NullInt64
-	// Two searches of the rowid's ends: min(id), max(id) in one SELECT
-	// would scan the table.
-	if err := r.db.QueryRowContext(ctx, `SELECT (SELECT min(id) FROM `+Table+`), (SELECT max(id) FROM `+Table+`)`).Scan(&first, &last); err != nil {
-		return fmt.Errorf("ask which rows name the files: %w", err)
-	}
-	if !first.Valid || first.Int64 == math.MinInt64 {
-		first.Int64 = math.MinInt64 + 1 // an empty table, or one whose ids start at the very bottom
-	}
-	for lo := first.Int64 - 1; lo < last.Int64; {
-		hi := lo + min(namedPage, last.Int64-lo)
-		if err := r.named1(ctx, stmt, append(args, lo, hi), fn); err != nil {
-			return err
-		}
-		lo = hi
-	}
-	return nil
+	stmt, args := pgNamed(q)
+	return named1(ctx, d.db, stmt, args, fn)
 }
 
-// namedPage is how many ids one of Named's reads covers on SQLite: a few
-// milliseconds of reading.
-const namedPage = 20000
+// empty reports whether q asks for no row at all.
+func empty(q protocol.NameQuery) bool {
+	return len(q.Files) == 0 && len(q.Prefixes) == 0 && !q.Unclean
+}
 
-// named1 runs one of Named's reads.
-func (r reads) named1(ctx context.Context, q string, args []any, fn func(file string) error) error {
-	rows, err := r.db.QueryContext(ctx, q, args...)
+// named1 runs one of Named's reads on db.
+func named1(ctx context.Context, db *sql.DB, q string, args []any, fn func(file string) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("ask which rows name the files: %w", err)
 	}
@@ -94,7 +68,7 @@ const (
 )
 
 // pgNamed is Named's statement for PostgreSQL.
-func pgNamed(q protocol.NameQuery) (string, []any, error) {
+func pgNamed(q protocol.NameQuery) (string, []any) {
 	stmt := `SELECT stl_file FROM ` + Table + ` WHERE stl_file = ANY($1::text[])`
 	args := []any{nonNil(q.Files)}
 	if q.Unclean {
@@ -104,10 +78,10 @@ func pgNamed(q protocol.NameQuery) (string, []any, error) {
 		stmt += ` OR EXISTS (SELECT 1 FROM unnest($2::text[]) AS p WHERE starts_with(stl_file, p))`
 		args = append(args, q.Prefixes)
 	}
-	return stmt, args, nil
+	return stmt, args
 }
 
-// sqliteNamed is Named's statement for SQLite, for the ids (?3, ?4]. The
+// sqliteNamed is Named's statement for SQLite, for the ids [?3, ?4]. The
 // files go as one JSON array, which json_each reads back inside the
 // statement; so do the prefixes.
 func sqliteNamed(q protocol.NameQuery) (string, []any, error) {
@@ -119,7 +93,7 @@ func sqliteNamed(q protocol.NameQuery) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	stmt := `SELECT stl_file FROM ` + Table + ` WHERE id > ?3 AND id <= ?4 AND (stl_file IN (SELECT value FROM json_each(?1))`
+	stmt := `SELECT stl_file FROM ` + Table + ` WHERE id >= ?3 AND id <= ?4 AND (stl_file IN (SELECT value FROM json_each(?1))`
 	if q.Unclean {
 		stmt += ` OR ` + sqliteUnclean
 	}

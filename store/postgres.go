@@ -26,7 +26,6 @@ var postgresDialect = dialect{
 	param:   func(n int) string { return "$" + strconv.Itoa(n) },
 	timeArg: func(t time.Time) any { return t.UTC().Truncate(time.Microsecond) },
 	rawTime: func(col string) string { return col },
-	named:   pgNamed,
 }
 
 // defaultConnectTimeout bounds the connection to the server when the URL

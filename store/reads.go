@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"strconv"
 	"time"
 )
@@ -29,18 +28,12 @@ type dialect struct {
 	// text in SQLite (not the driver's guess at a time), the value in
 	// PostgreSQL.
 	rawTime func(col string) string
-	// named writes Named's statement and its arguments; paged, whether
-	// it reads a page of ids at a time (see Named).
-	named func(q protocol.NameQuery) (string, []any, error)
-	paged bool
 }
 
 var sqliteDialect = dialect{
 	param:   func(n int) string { return "?" + strconv.Itoa(n) },
 	timeArg: func(t time.Time) any { return FormatTime(t) },
 	rawTime: func(col string) string { return col + " || ''" },
-	named:   sqliteNamed,
-	paged:   true,
 }
 
 // CountStale returns how many rows are stale at cutoff, through the status

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the cgo-free "sqlite" driver
 )
@@ -21,6 +24,16 @@ type sqliteDB struct {
 	id       string
 	readOnly bool
 	ahead    *aheadRead // what ReadAhead read, for the next DeleteBatch
+
+	// What Named's second connection opens (see scanConn): the database
+	// file read-only, at path ("" for a DSN: no second connection), if it
+	// is still the file opened; and the busy timeout.
+	scanDSN     string
+	path        string
+	busyTimeout time.Duration
+	scanOnce    sync.Once
+	scan        *sql.DB         // nil until opened, or if it could not be
+	pagesRead   [2]atomic.Int64 // Named's pages, by connection, for the tests
 }
 
 // openSQLiteFile opens the existing SQLite file at path (see Open).
@@ -49,7 +62,7 @@ func openSQLiteFile(ctx context.Context, path string, opt Options) (DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	d.id = fileIdentity(fi, path)
+	d.id, d.path, d.scanDSN = fileIdentity(fi, path), path, fileURI(path, true)
 	return d, nil
 }
 
@@ -74,10 +87,13 @@ func openSQLite(ctx context.Context, dsn, name string, opt Options) (*sqliteDB, 
 	}
 	// One connection: every statement of a run sees the same connection, so
 	// the per-connection pragmas hold and a run never competes with itself
-	// for SQLite's locks.
+	// for SQLite's locks. (Named's scans of the table also read on a
+	// second, read-only connection, outside any write transaction: see
+	// scanConn.)
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
-	d := &sqliteDB{reads: reads{db: db, dialect: sqliteDialect}, name: name, readOnly: opt.ReadOnly}
+	d := &sqliteDB{reads: reads{db: db, dialect: sqliteDialect}, name: name, readOnly: opt.ReadOnly,
+		busyTimeout: opt.BusyTimeout}
 	if err := connect(ctx, db); err != nil {
 		db.Close()
 		return nil, classify("open", err)
@@ -135,7 +151,12 @@ func (d *sqliteDB) sealed() {}
 func (d *sqliteDB) Identity() string { return d.id }
 
 // Close closes the database.
-func (d *sqliteDB) Close() error { return d.db.Close() }
+func (d *sqliteDB) Close() error {
+	if d.scan != nil {
+		d.scan.Close()
+	}
+	return d.db.Close()
+}
 
 // LocksWholeDatabase is true: SQLite has one write lock for the whole
 // database.
