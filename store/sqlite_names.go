@@ -39,12 +39,6 @@ func (d *sqliteDB) Named(ctx context.Context, q protocol.NameQuery, fn func(file
 	if err != nil {
 		return fmt.Errorf("ask which rows name the files: %w", err)
 	}
-	conns := []*sql.DB{d.db}
-	if len(pages) > 1 && d.path != "" {
-		if c := d.scanConn(ctx); c != nil {
-			conns = append(conns, c)
-		}
-	}
 	var mu sync.Mutex
 	one := func(file string) error {
 		mu.Lock()
@@ -53,22 +47,32 @@ func (d *sqliteDB) Named(ctx context.Context, q protocol.NameQuery, fn func(file
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, len(conns))
-	for i, c := range conns {
+	// Two readers, every other page each: the first on the run's own
+	// connection, at once; the second on the scan's, once it is open, or
+	// else on the run's own too, between the first one's reads.
+	const readers = 2
+	errs := make(chan error, readers)
+	for r := range readers {
 		go func() {
-			for p := i; p < len(pages); p += len(conns) {
+			c, on := d.db, 0
+			if r == 1 && len(pages) > 1 && d.path != "" {
+				if sc := d.scanConn(ctx); sc != nil {
+					c, on = sc, 1
+				}
+			}
+			for p := r; p < len(pages); p += readers {
 				if err := named1(ctx, c, stmt, append(args[:len(args):len(args)], pages[p][0], pages[p][1]), one); err != nil {
-					cancel() // the other connection's reads are no use now
+					cancel() // the other reader's pages are no use now
 					errs <- err
 					return
 				}
-				d.pagesRead[i].Add(1)
+				d.pagesRead[on].Add(1)
 			}
 			errs <- nil
 		}()
 	}
 	var failed error
-	for range conns {
+	for range readers {
 		if err := <-errs; err != nil && failed == nil {
 			failed = err
 		}
