@@ -2,7 +2,9 @@ package cleanup
 
 import (
 	"context"
+	"maps"
 	"path"
+	"slices"
 
 	"github.com/spf13/afero"
 
@@ -105,19 +107,28 @@ func (g *gate) pass(ctx context.Context, chunk []entry) ([]verdict, error) {
 }
 
 // remove removes the files of chunk that judge found no row naming, by
-// their identities, and notes what each removal did in out.
+// their identities, and notes what each removal did in out. The
+// directories it removes from are watched meanwhile (fs.Aliaser.Watch),
+// so that the next run's walk need not read them again for these
+// removals alone.
 func (g *gate) remove(ctx context.Context, chunk []entry, out []verdict) {
 	at := make([]int, 0, len(chunk))
 	targets := make([]fs.Target, 0, len(chunk))
+	dirs := map[string]bool{}
 	for i, e := range chunk {
 		if !out[i].used && !out[i].unknown {
 			at = append(at, i)
 			targets = append(targets, fs.Target{Path: e.path, ID: e.id})
+			if clean, err := fs.CleanPath(e.path); err == nil {
+				dirs[path.Dir(clean)] = true
+			}
 		}
 	}
+	w := g.aliaser.Watch(slices.Sorted(maps.Keys(dirs)))
 	for j, r := range removeTargets(ctx, g.media, targets, g.workers) {
 		out[at[j]].result = r
 	}
+	w.Settle()
 }
 
 // cutShort is every verdict of a chunk that a stop ended before it began.
