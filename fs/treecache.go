@@ -23,7 +23,8 @@ import (
 // two on some): a directory changed within the same tick as the walk that
 // noted it could look unchanged. So a directory is trusted only when its
 // change time was at least racyMargin older than the walk that noted it
-// (as git does with its index).
+// (as git does with its index), or when a watch saw that change time come
+// from the tool's own removals and nothing else (Aliaser.Watch).
 //
 // The cache holds only the walk's findings, never a decision: a cache
 // that is lost, or stale, costs a walk, and one that a hostile hand wrote
