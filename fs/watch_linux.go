@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -130,8 +131,9 @@ func (w *Watch) add(r *RootFs, p string, e *cachedDir) *dirWatch {
 // reads the directory again.
 //
 // The events are read once the clock that stamps change times has passed
-// the directories' new change times: a change after that read moves a
-// change time past the one noted, and one before it is among the events.
+// the directories' new change times, and once every change begun by then
+// has queued its event: a change after that read moves a change time past
+// the one noted, and one before it is among the events.
 func (w *Watch) settle() {
 	defer unix.Close(w.fd)
 	changed := make(map[*dirWatch]int64, len(w.dirs))
@@ -152,6 +154,18 @@ func (w *Watch) settle() {
 	}
 	if !clockPassed(latest) {
 		for _, d := range w.dirs {
+			d.spoiled = true
+		}
+	}
+	// A change made by then has moved the change time, and its event is
+	// queued before the kernel lets go of the directory's lock, which a
+	// read of the directory takes: one read each, and every such event
+	// is in the queue.
+	buf := make([]byte, 512)
+	for _, d := range w.dirs {
+		if _, err := unix.Seek(int(d.f.Fd()), 0, io.SeekStart); err != nil {
+			d.spoiled = true
+		} else if _, err := unix.Getdents(int(d.f.Fd()), buf); err != nil {
 			d.spoiled = true
 		}
 	}
