@@ -57,68 +57,94 @@ type Watch struct {
 	dirs map[int32]*dirWatch // by watch descriptor
 }
 
+// minWatchedBytes is how much directory data (st_size: about 40 bytes an
+// entry on ext4, 20 on tmpfs) a chunk's directories must hold for a watch
+// to pay. Reading them again costs the next walk about 0.4 µs an entry;
+// an inotify instance costs its run the kernel's teardown when it is
+// closed (a grace period of the kernel's SRCU, 0-20 ms here). Twelve
+// thousand uploads or so (a month of a big install, a directory of them
+// all) are worth it; the few hundred of a small install's month are not.
+var minWatchedBytes int64 = 512 << 10
+
 // watch starts watching the directories at paths (clean, relative to the
 // root), those among them that the walk that filled cache found, or
-// vouched for, with a change time it can trust, on a local file system.
+// vouched for, with a change time it can trust, on a local file system,
+// if they are big enough to pay for it (minWatchedBytes).
 func (r *RootFs) watch(cache *TreeCache, paths []string) *Watch {
-	if cache == nil || len(paths) == 0 {
+	if cache == nil {
 		return nil
 	}
-	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
-	if err != nil {
-		return nil // no instance left for this user: the next walk reads them
-	}
-	w := &Watch{fd: fd, dirs: map[int32]*dirWatch{}}
+	var dirs []*dirWatch
+	var size int64
 	for _, p := range paths {
-		if len(w.dirs) == maxWatched {
+		if len(dirs) == maxWatched {
 			break
 		}
 		e := cache.dirs[p]
 		if e == nil || !(e.watched || e.change < cache.at-int64(racyMargin)) {
 			continue // not walked this run, or changed too close to the walk to trust
 		}
-		if d := w.add(r, p, e); d != nil {
-			w.dirs[d.wd] = d
+		if d, n := open(r, p, e); d != nil {
+			dirs, size = append(dirs, d), size+n
+		}
+	}
+	w := &Watch{fd: -1, dirs: map[int32]*dirWatch{}}
+	if size >= minWatchedBytes {
+		w.fd, _ = unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC) // none left for this user: -1, nothing watched
+	}
+	for _, d := range dirs {
+		if w.fd < 0 || !w.add(d) {
+			d.f.Close()
 		}
 	}
 	if len(w.dirs) == 0 {
-		unix.Close(fd)
+		if w.fd >= 0 {
+			unix.Close(w.fd)
+		}
 		return nil
 	}
 	return w
 }
 
-// add watches the directory at p, if it is still the one that e noted,
-// unchanged since: the watch is set first, then the directory compared,
-// so that no change falls between the two.
-func (w *Watch) add(r *RootFs, p string, e *cachedDir) *dirWatch {
+// open opens the directory at p, if it is on a local file system and is
+// the one that e noted, and returns its size.
+func open(r *RootFs, p string, e *cachedDir) (*dirWatch, int64) {
 	f, err := r.root.Open(p)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
 	var sfs unix.Statfs_t
+	var st unix.Stat_t
 	// The magic is 32 bits, in a field that is signed, and as wide as a
 	// word: compared as 32 bits unsigned on every architecture.
-	if unix.Fstatfs(int(f.Fd()), &sfs) != nil || !localFileSystems[uint32(sfs.Type)] {
+	if unix.Fstatfs(int(f.Fd()), &sfs) != nil || !localFileSystems[uint32(sfs.Type)] ||
+		unix.Fstat(int(f.Fd()), &st) != nil || uint64(st.Dev) != e.dev || uint64(st.Ino) != e.ino {
 		f.Close()
-		return nil
+		return nil, 0
 	}
+	return &dirWatch{f: f, entry: e}, st.Size
+}
+
+// add watches d, if it is unchanged since the walk noted it: the watch is
+// set first, then the directory compared, so that no change falls between
+// the two.
+func (w *Watch) add(d *dirWatch) bool {
 	// The handle's own /proc link names exactly the directory opened, not
 	// whatever a path would lead to by now.
-	wd, err := unix.InotifyAddWatch(w.fd, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), watchMask)
+	wd, err := unix.InotifyAddWatch(w.fd, "/proc/self/fd/"+strconv.Itoa(int(d.f.Fd())), watchMask)
 	if err != nil || w.dirs[int32(wd)] != nil {
 		// A directory met at a second path (a bind mount) has one watch,
 		// for the first; the second path's entry stays as it was.
-		f.Close()
-		return nil
+		return false
 	}
 	var st unix.Stat_t
-	if unix.Fstat(int(f.Fd()), &st) != nil || uint64(st.Dev) != e.dev || uint64(st.Ino) != e.ino || st.Ctim.Nano() != e.change {
+	if unix.Fstat(int(d.f.Fd()), &st) != nil || st.Ctim.Nano() != d.entry.change {
 		unix.InotifyRmWatch(w.fd, uint32(wd))
-		f.Close()
-		return nil
+		return false
 	}
-	return &dirWatch{f: f, wd: int32(wd), entry: e}
+	d.wd = int32(wd)
+	w.dirs[d.wd] = d
+	return true
 }
 
 // settle ends the watch. A directory in which nothing happened but the

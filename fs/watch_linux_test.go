@@ -28,6 +28,7 @@ func walked(t *testing.T) (media string, root *fs.RootFs, cache *fs.TreeCache, a
 	t.Helper()
 	media = t.TempDir()
 	watchable(t, media)
+	fs.WatchSmallDirectories(t)
 	tree(t, media, []string{"stl/a/x.stl", "stl/a/y.stl", "stl/b/z.stl"}, nil)
 	root = newRootFs(t, media)
 	later := time.Now().Add(time.Hour)
@@ -147,5 +148,25 @@ func TestWatchSeesAnotherHand(t *testing.T) {
 				t.Errorf("names of stl/a/y.stl = %q, want the link made during the watch", a.Names[0])
 			}
 		})
+	}
+}
+
+// TestWatchLeavesSmallDirectoriesAlone: a watch costs its run the
+// kernel's teardown, and reading a small directory again costs the next
+// walk less: a chunk whose directories hold a few files is not watched.
+func TestWatchLeavesSmallDirectoriesAlone(t *testing.T) {
+	media := t.TempDir()
+	watchable(t, media)
+	tree(t, media, []string{"stl/a/x.stl", "stl/b/y.stl"}, nil)
+	cache := fs.NewTreeCache()
+	later := time.Now().Add(time.Hour)
+	fs.SetTreeCacheClock(cache, func() time.Time { return later })
+	al, err := fs.NewAliaser(context.Background(), newRootFs(t, media), cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := al.Watch([]string{"stl/a", "stl/b"}); w != nil {
+		w.Settle()
+		t.Error("Watch of two directories of one file each != nil")
 	}
 }
