@@ -56,6 +56,7 @@ func (g *gate) withTree(j *Journal, log func(msg string, args ...any)) (save fun
 	g.tree = j.loadTree()
 	return func() {
 		g.watch.Settle()
+		g.watch = nil
 		if !g.walked {
 			return
 		}

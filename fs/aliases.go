@@ -79,8 +79,10 @@ func (a *Aliaser) Find(ctx context.Context, names []string) (Aliases, error) {
 // run that removes one of them. Watched (inotify, on a local file
 // system), a directory in which nothing happened but the removal of
 // files keeps its noted symlinks and subdirectories, with its new change
-// time. Where nothing can be watched it returns nil, and Settle of nil
-// does nothing.
+// time. Only directories that hold enough entries to pay for the watch
+// are watched (some twelve thousand in all: a watch costs its run the
+// kernel's teardown). Where nothing is watched it returns nil, and
+// Settle of nil does nothing.
 func (a *Aliaser) Watch(paths []string) *Watch {
 	if a == nil || a.watch == nil {
 		return nil

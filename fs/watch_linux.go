@@ -15,9 +15,9 @@ import (
 const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 	unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 
-// maxWatched bounds the directories that one run watches (each holds a
-// descriptor until the run ends); the others are read again by the next
-// walk, as before.
+// maxWatched bounds the directories that one watch holds (a descriptor
+// each, until Settle); the others are read again by the next walk, as
+// without a watch.
 const maxWatched = 64
 
 // localFileSystems are the file systems whose every change, made from
@@ -161,7 +161,10 @@ func (w *Watch) add(d *dirWatch) bool {
 // has queued its event: a change after that read moves a change time past
 // the one noted, and one before it is among the events.
 func (w *Watch) settle() {
-	defer unix.Close(w.fd)
+	if w.fd < 0 {
+		return // settled already
+	}
+	defer func() { unix.Close(w.fd); w.fd = -1 }()
 	changed := make(map[*dirWatch]int64, len(w.dirs))
 	var latest int64
 	for _, d := range w.dirs {
