@@ -2,9 +2,7 @@ package cleanup
 
 import (
 	"context"
-	"maps"
 	"path"
-	"slices"
 
 	"github.com/spf13/afero"
 
@@ -41,9 +39,6 @@ type gate struct {
 	walked bool
 	// aliaser reads MEDIA_ROOT's tree once per run, at the first chunk.
 	aliaser *fs.Aliaser
-	// watch watches the directories of the last chunk's removals, until
-	// the next chunk's or the end of the run (see remove).
-	watch *fs.Watch
 	// unclean also asks for the rows that spell a file otherwise than
 	// Django does (stl//x.stl): a scan twice as long, which the sweep
 	// pays, since the files it takes were never journaled.
@@ -55,8 +50,6 @@ type gate struct {
 func (g *gate) withTree(j *Journal, log func(msg string, args ...any)) (save func()) {
 	g.tree = j.loadTree()
 	return func() {
-		g.watch.Settle()
-		g.watch = nil
 		if !g.walked {
 			return
 		}
@@ -112,27 +105,16 @@ func (g *gate) pass(ctx context.Context, chunk []entry) ([]verdict, error) {
 }
 
 // remove removes the files of chunk that judge found no row naming, by
-// their identities, and notes what each removal did in out. The
-// directories it removes from are watched (fs.Aliaser.Watch), so that the
-// next run's walk need not read them again for these removals alone; the
-// watch ends at the next chunk's removals, or with the run, where what
-// remains to do (the journal, the report) covers the wait for the clock
-// that Settle needs.
+// their identities, and notes what each removal did in out.
 func (g *gate) remove(ctx context.Context, chunk []entry, out []verdict) {
 	at := make([]int, 0, len(chunk))
 	targets := make([]fs.Target, 0, len(chunk))
-	dirs := map[string]bool{}
 	for i, e := range chunk {
 		if !out[i].used && !out[i].unknown {
 			at = append(at, i)
 			targets = append(targets, fs.Target{Path: e.path, ID: e.id})
-			if clean, err := fs.CleanPath(e.path); err == nil {
-				dirs[path.Dir(clean)] = true
-			}
 		}
 	}
-	g.watch.Settle()
-	g.watch = g.aliaser.Watch(slices.Sorted(maps.Keys(dirs)))
 	for j, r := range removeTargets(ctx, g.media, targets, g.workers) {
 		out[at[j]].result = r
 	}

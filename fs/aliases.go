@@ -40,9 +40,6 @@ const maxSpellings = 256
 // that an operator makes while the run goes on is seen by the next run.
 type Aliaser struct {
 	find func(ctx context.Context, names []string) (Aliases, error)
-	// watch, where directories can be watched (see Watch), starts
-	// watching some.
-	watch func(paths []string) *Watch
 }
 
 // NewAliaser reads the tree of fsys for its symlinks, bind mounts and
@@ -69,33 +66,6 @@ func NewAliaser(ctx context.Context, fsys afero.Fs, cache *TreeCache) (*Aliaser,
 // make it look through the tree for their other links.
 func (a *Aliaser) Find(ctx context.Context, names []string) (Aliases, error) {
 	return a.find(ctx, names)
-}
-
-// Watch starts noting what happens in the directories at paths (clean,
-// relative to the root), in which the caller is about to remove files,
-// until Settle. A directory that the tool's own removals changed would
-// otherwise be read again by the next walk, whole, since its change time
-// cannot say whose change it was: a directory of 200k uploads, at every
-// run that removes one of them. Watched (inotify, on a local file
-// system), a directory in which nothing happened but the removal of
-// files keeps its noted symlinks and subdirectories, with its new change
-// time. Only directories that hold enough entries to pay for the watch
-// are watched (some twelve thousand in all: a watch costs its run the
-// kernel's teardown). Where nothing is watched it returns nil, and
-// Settle of nil does nothing.
-func (a *Aliaser) Watch(paths []string) *Watch {
-	if a == nil || a.watch == nil {
-		return nil
-	}
-	return a.watch(paths)
-}
-
-// Settle ends w, and notes in the tree cache what it saw (see
-// Aliaser.Watch).
-func (w *Watch) Settle() {
-	if w != nil {
-		w.settle()
-	}
 }
 
 // FindAliases is NewAliaser, then Find: every name by which a row could

@@ -41,12 +41,9 @@ func (r *RootFs) newAliaser(ctx context.Context, cache *TreeCache) (*Aliaser, er
 	if err != nil {
 		return nil, err
 	}
-	return &Aliaser{
-		find: func(ctx context.Context, names []string) (Aliases, error) {
-			return r.findAliases(ctx, t, names)
-		},
-		watch: func(paths []string) *Watch { return r.watch(cache, paths) },
-	}, nil
+	return &Aliaser{find: func(ctx context.Context, names []string) (Aliases, error) {
+		return r.findAliases(ctx, t, names)
+	}}, nil
 }
 
 // findAliases spells each file at names every way it can be reached in t

@@ -23,8 +23,7 @@ import (
 // two on some): a directory changed within the same tick as the walk that
 // noted it could look unchanged. So a directory is trusted only when its
 // change time was at least racyMargin older than the walk that noted it
-// (as git does with its index), or when a watch saw that change time come
-// from the tool's own removals and nothing else (Aliaser.Watch).
+// (as git does with its index).
 //
 // The cache holds only the walk's findings, never a decision: a cache
 // that is lost, or stale, costs a walk, and one that a hostile hand wrote
@@ -40,19 +39,15 @@ type TreeCache struct {
 type cachedDir struct {
 	dev, ino uint64
 	change   int64 // ns
-	// watched: the change time is the one that the tool's own removals
-	// left, and a watch saw nothing else happen until the clock had
-	// passed it (see Aliaser.Watch); no margin is needed.
-	watched bool
-	subdirs []string
-	links   []string
+	subdirs  []string
+	links    []string
 }
 
 // racyMargin is how much older than the walk a directory's change time
 // must be for the cache to vouch for it.
 const racyMargin = 2 * time.Second
 
-const treeMagic = "cleanup-stale tree v2 at="
+const treeMagic = "cleanup-stale tree v1 at="
 
 // NewTreeCache returns an empty cache: the first walk reads everything.
 func NewTreeCache() *TreeCache {
@@ -86,7 +81,7 @@ func ReadTreeCache(r io.Reader) (*TreeCache, error) {
 		switch kind {
 		case "dir":
 			f := strings.Fields(rest)
-			if len(f) != 4 || f[3] != "0" && f[3] != "1" {
+			if len(f) != 3 {
 				return nil, bad("not a directory")
 			}
 			dev, err1 := strconv.ParseUint(f[0], 10, 64)
@@ -95,7 +90,7 @@ func ReadTreeCache(r io.Reader) (*TreeCache, error) {
 			if errors.Join(err1, err2, err3) != nil {
 				return nil, bad("not a directory")
 			}
-			cur = &cachedDir{dev: dev, ino: ino, change: change, watched: f[3] == "1"}
+			cur = &cachedDir{dev: dev, ino: ino, change: change}
 			c.dirs[name] = cur
 		case "sub", "link":
 			if cur == nil || rest != "" || name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
@@ -118,11 +113,7 @@ func (c *TreeCache) WriteTo(w io.Writer) (int64, error) {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "%s%d\n", treeMagic, c.at)
 	for p, d := range c.dirs {
-		watched := 0
-		if d.watched {
-			watched = 1
-		}
-		fmt.Fprintf(bw, "dir %s %d %d %d %d\n", strconv.Quote(p), d.dev, d.ino, d.change, watched)
+		fmt.Fprintf(bw, "dir %s %d %d %d\n", strconv.Quote(p), d.dev, d.ino, d.change)
 		for _, s := range d.subdirs {
 			fmt.Fprintf(bw, "sub %s\n", strconv.Quote(s))
 		}
@@ -140,7 +131,7 @@ func (c *TreeCache) vouches(p string, dev, ino uint64, change int64) (*cachedDir
 		return nil, false
 	}
 	d := c.dirs[p]
-	ok := d != nil && d.dev == dev && d.ino == ino && d.change == change && (d.watched || change < c.at-int64(racyMargin))
+	ok := d != nil && d.dev == dev && d.ino == ino && d.change == change && change < c.at-int64(racyMargin)
 	return d, ok
 }
 

@@ -68,11 +68,10 @@ func TestTreeCacheReadsOnlyWhatChanged(t *testing.T) {
 // TestTreeCacheRefusesWhatItDidNotWrite: a text that WriteTo did not
 // write is an error, never a cache that hides something.
 func TestTreeCacheRefusesWhatItDidNotWrite(t *testing.T) {
-	for _, bad := range []string{"", "not a cache\n", "cleanup-stale tree v2 at=x\n",
-		"cleanup-stale tree v2 at=1\nlink \"x\"\n", "cleanup-stale tree v2 at=1\ndir \"stl\" 1 2 3\n",
-		"cleanup-stale tree v2 at=1\ndir \"stl\" 1 2 3 yes\n", "cleanup-stale tree v1 at=1\ndir \"stl\" 1 2 3\n",
-		"cleanup-stale tree v2 at=1\ndir \"stl\" 1 2 3 0\nsub \"a/b\"\n", "cleanup-stale tree v2 at=1\ndir \"stl\" 1 2 3 0\nother \"a\"\n",
-		"cleanup-stale tree v2 at=1\ndir \"stl\" 1 2 3 0\nsub \"..\"\n"} {
+	for _, bad := range []string{"", "not a cache\n", "cleanup-stale tree v1 at=x\n",
+		"cleanup-stale tree v1 at=1\nlink \"x\"\n", "cleanup-stale tree v1 at=1\ndir \"stl\" 1 2\n",
+		"cleanup-stale tree v1 at=1\ndir \"stl\" 1 2 3\nsub \"a/b\"\n", "cleanup-stale tree v1 at=1\ndir \"stl\" 1 2 3\nother \"a\"\n",
+		"cleanup-stale tree v1 at=1\ndir \"stl\" 1 2 3\nsub \"..\"\n"} {
 		if _, err := fs.ReadTreeCache(bytes.NewBufferString(bad)); err == nil && bad != "" {
 			t.Errorf("ReadTreeCache(%q) took it", bad)
 		}
