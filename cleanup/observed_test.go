@@ -26,16 +26,7 @@ type observedDB struct {
 // an empty journal beside it; both close when the test ends.
 func observe(t *testing.T, rows ...storetest.Row) (*observedDB, *storetest.Memory, *Journal) {
 	t.Helper()
-	m, err := storetest.NewMemoryDB(rows...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	db, err := store.OpenDSN(context.Background(), m.DSN, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, m := memoryStore(t, rows...)
 	j, err := OpenJournal(afero.NewMemMapFs(), "journal", TestMedia)
 	if err != nil {
 		t.Fatal(err)
@@ -59,4 +50,22 @@ func (d *observedDB) DeleteBatch(ctx context.Context, req protocol.Request) (pro
 func (d *observedDB) ReadAhead(ctx context.Context, req protocol.Request) {
 	d.calls = append(d.calls, fmt.Sprintf("read after=%d size=%d", req.After, req.Size))
 	d.inner.ReadAhead(ctx, req)
+}
+
+// memoryStore opens an in-memory web app database holding rows, through
+// the store, and returns it with its raw side; both close when the test
+// ends.
+func memoryStore(t *testing.T, rows ...storetest.Row) (store.DB, *storetest.Memory) {
+	t.Helper()
+	m, err := storetest.NewMemoryDB(rows...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	db, err := store.OpenDSN(context.Background(), m.DSN, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, m
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/cleanup-stale/cleanup-stale/internal/protocol"
 	"github.com/cleanup-stale/cleanup-stale/store"
-	"github.com/cleanup-stale/cleanup-stale/store/storetest"
 )
 
 // TestBatchSizeByLocking: where a transaction locks only its own rows
@@ -69,16 +68,7 @@ func (d *sizingDB) ReadAhead(context.Context, protocol.Request) {}
 // face is an empty database for a fake's store.DB.
 func face(t *testing.T) store.DB {
 	t.Helper()
-	m, err := storetest.NewMemoryDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	db, err := store.OpenDSN(context.Background(), m.DSN, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, _ := memoryStore(t)
 	return db
 }
 

@@ -26,9 +26,8 @@ type sqliteDB struct {
 	ahead    *aheadRead // what ReadAhead read, for the next DeleteBatch
 
 	// What Named's second connection opens (see scanConn): the database
-	// file read-only, at path ("" for a DSN: no second connection), if it
-	// is still the file opened; and the busy timeout.
-	scanDSN     string
+	// file at path ("" for a DSN: no second connection), if it is still
+	// the file opened, with the busy timeout.
 	path        string
 	busyTimeout time.Duration
 	scanOnce    sync.Once
@@ -62,7 +61,7 @@ func openSQLiteFile(ctx context.Context, path string, opt Options) (DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	d.id, d.path, d.scanDSN = fileIdentity(fi, path), path, fileURI(path, true)
+	d.id, d.path = fileIdentity(fi, path), path
 	return d, nil
 }
 

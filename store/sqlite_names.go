@@ -124,7 +124,7 @@ func (d *sqliteDB) scanConn(ctx context.Context) *sql.DB {
 	d.scanOnce.Do(func() {
 		// Its page cache is small: a scan reads each page once.
 		opt := Options{ReadOnly: true, BusyTimeout: d.busyTimeout}
-		db, err := sql.Open("sqlite", withSettings(d.scanDSN, opt)+"&_pragma=cache_size(-512)")
+		db, err := sql.Open("sqlite", withSettings(fileURI(d.path, true), opt)+"&_pragma=cache_size(-512)")
 		if err == nil {
 			db.SetMaxOpenConns(1)
 			err = connect(ctx, db)
